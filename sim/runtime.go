@@ -1,0 +1,205 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+type node struct {
+	name    string
+	handler Handler
+	rng     *rand.Rand
+}
+
+// Stats are the runtime's own counters.
+type Stats struct {
+	Events    uint64        // events delivered to handlers
+	Stale     uint64        // cancelled timers skipped at pop time
+	Sent      uint64        // messages sent
+	Dropped   uint64        // messages lost on links
+	Reached   time.Duration // virtual time of the last delivered event
+	Exhausted bool          // true if the run ended because no work was left
+}
+
+// TraceFunc, when set, sees every delivered event before its handler.
+type TraceFunc func(at time.Duration, to NodeID, ev *Event)
+
+// Runtime is the virtual-time runtime. It is not safe for concurrent use: a
+// simulation is single-threaded by design, and parallelism comes from
+// running independent runtimes (variants, seeds) side by side.
+type Runtime struct {
+	seed  uint64
+	now   time.Duration
+	seq   uint64
+	q     queue
+	nodes []node // index = NodeID; 0 unused
+	cur   NodeID
+
+	links   [][]Dist // [from][to]; nil entry = DefaultLink
+	loss    [][]float64
+	netRand *rand.Rand
+
+	// DefaultLink is the latency of links without their own distribution.
+	DefaultLink Dist
+
+	gens []uint32 // timer slot generations
+	free []uint32 // free timer slots
+
+	stats Stats
+	Trace TraceFunc
+}
+
+// New returns a runtime whose node streams derive from seed.
+func New(seed uint64) *Runtime {
+	return &Runtime{
+		seed:        seed,
+		nodes:       make([]node, 1),
+		netRand:     NewStream(seed, "sim/network"),
+		DefaultLink: Constant{},
+	}
+}
+
+// AddNode registers a core under a unique name and returns its id. The
+// node's random stream derives from (seed, name).
+func (rt *Runtime) AddNode(name string, h Handler) NodeID {
+	for _, n := range rt.nodes[1:] {
+		if n.name == name {
+			panic(fmt.Sprintf("sim: duplicate node name %q", name)) // programming error in wiring
+		}
+	}
+	rt.nodes = append(rt.nodes, node{name: name, handler: h, rng: NewStream(rt.seed, name)})
+	id := NodeID(len(rt.nodes) - 1)
+	for i := range rt.links {
+		rt.links[i] = append(rt.links[i], nil)
+		rt.loss[i] = append(rt.loss[i], 0)
+	}
+	rt.links = append(rt.links, make([]Dist, len(rt.nodes)))
+	rt.loss = append(rt.loss, make([]float64, len(rt.nodes)))
+	return id
+}
+
+// Name returns a node's name.
+func (rt *Runtime) Name(id NodeID) string {
+	if int(id) >= len(rt.nodes) || id == NoNode {
+		return "?"
+	}
+	return rt.nodes[id].name
+}
+
+// SetLink sets the one-way latency and loss probability from a to b.
+func (rt *Runtime) SetLink(a, b NodeID, latency Dist, loss float64) {
+	rt.links[a][b] = latency
+	rt.loss[a][b] = loss
+}
+
+// Stats returns the counters so far.
+func (rt *Runtime) Stats() Stats { return rt.stats }
+
+// Pending is the number of queued events, stale timers included.
+func (rt *Runtime) Pending() int { return rt.q.len() }
+
+func (rt *Runtime) push(e event) {
+	rt.seq++
+	e.seq = rt.seq
+	rt.q.push(e)
+}
+
+// ArmTimer arms a timer on node n at absolute virtual time at, from outside
+// any handler (bootstrapping a run, or a test firing a timer by name).
+func (rt *Runtime) ArmTimer(n NodeID, at time.Duration, key TimerKey) TimerID {
+	id := rt.newTimerID()
+	rt.push(event{at: max(at, rt.now), to: n, kind: EvTimer, key: key, id: id})
+	return id
+}
+
+// Deliver schedules msg to arrive at node to at absolute time at, as if sent
+// by from (tests and adapters).
+func (rt *Runtime) Deliver(at time.Duration, from, to NodeID, msg Message) {
+	rt.push(event{at: max(at, rt.now), to: to, from: from, kind: EvMessage, msg: msg})
+}
+
+func (rt *Runtime) newTimerID() TimerID {
+	var slot uint32
+	if n := len(rt.free); n > 0 {
+		slot = rt.free[n-1]
+		rt.free = rt.free[:n-1]
+	} else {
+		rt.gens = append(rt.gens, 1)
+		slot = uint32(len(rt.gens) - 1)
+	}
+	return TimerID(uint64(rt.gens[slot])<<32 | uint64(slot))
+}
+
+// live reports whether id is armed, and if so retires it.
+func (rt *Runtime) retire(id TimerID) bool {
+	slot := uint32(id)
+	if id == 0 || int(slot) >= len(rt.gens) || rt.gens[slot] != uint32(id>>32) {
+		return false
+	}
+	rt.gens[slot]++
+	if rt.gens[slot] == 0 {
+		rt.gens[slot] = 1
+	}
+	rt.free = append(rt.free, slot)
+	return true
+}
+
+// Run delivers events in (time, sequence) order until the queue is empty or
+// the next event lies beyond deadline (deadline <= 0 means no deadline).
+func (rt *Runtime) Run(deadline time.Duration) Stats {
+	var ev Event
+	for rt.q.len() > 0 {
+		if deadline > 0 && rt.q.peekAt() > deadline {
+			rt.now = deadline
+			return rt.stats
+		}
+		e := rt.q.pop()
+		if e.kind == EvTimer && !rt.retire(e.id) {
+			rt.stats.Stale++
+			continue
+		}
+		rt.now = e.at
+		rt.stats.Events++
+		rt.stats.Reached = e.at
+		ev = Event{Kind: e.kind, From: e.from, Msg: e.msg, Timer: e.key, ID: e.id}
+		if rt.Trace != nil {
+			rt.Trace(e.at, e.to, &ev)
+		}
+		rt.cur = e.to
+		rt.nodes[e.to].handler.Handle(rt, ev)
+		rt.cur = NoNode
+	}
+	rt.stats.Exhausted = true
+	return rt.stats
+}
+
+// Env implementation; valid while a handler runs.
+
+func (rt *Runtime) Now() time.Duration { return rt.now }
+func (rt *Runtime) Self() NodeID       { return rt.cur }
+func (rt *Runtime) Rand() *rand.Rand   { return rt.nodes[rt.cur].rng }
+
+func (rt *Runtime) Send(to NodeID, msg Message) {
+	from := rt.cur
+	rt.stats.Sent++
+	if p := rt.loss[from][to]; p > 0 && rt.netRand.Float64() < p {
+		rt.stats.Dropped++
+		return
+	}
+	d := rt.links[from][to]
+	if d == nil {
+		d = rt.DefaultLink
+	}
+	rt.push(event{at: rt.now + max(0, d.Sample(rt.netRand)), to: to, from: from, kind: EvMessage, msg: msg})
+}
+
+func (rt *Runtime) SetTimer(d time.Duration, key TimerKey) TimerID {
+	id := rt.newTimerID()
+	rt.push(event{at: rt.now + max(0, d), to: rt.cur, kind: EvTimer, key: key, id: id})
+	return id
+}
+
+func (rt *Runtime) CancelTimer(id TimerID) { rt.retire(id) }
+
+var _ Env = (*Runtime)(nil)
