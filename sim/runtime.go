@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 )
 
@@ -48,13 +49,25 @@ type Runtime struct {
 
 	stats Stats
 	Trace TraceFunc
+
+	interrupted atomic.Bool
 }
+
+// Interrupt asks a running Run to return soon (within a few thousand
+// events); it is the one method safe to call from another goroutine, for
+// SIGINT handling that still flushes results.
+func (rt *Runtime) Interrupt() { rt.interrupted.Store(true) }
+
+// Interrupted reports whether Interrupt was called.
+func (rt *Runtime) Interrupted() bool { return rt.interrupted.Load() }
 
 // New returns a runtime whose node streams derive from seed.
 func New(seed uint64) *Runtime {
 	return &Runtime{
 		seed:        seed,
 		nodes:       make([]node, 1),
+		links:       [][]Dist{{nil}},
+		loss:        [][]float64{{0}},
 		netRand:     NewStream(seed, "sim/network"),
 		DefaultLink: Constant{},
 	}
@@ -78,6 +91,10 @@ func (rt *Runtime) AddNode(name string, h Handler) NodeID {
 	rt.loss = append(rt.loss, make([]float64, len(rt.nodes)))
 	return id
 }
+
+// SetHandler attaches (or replaces) the core of a node, so that nodes can be
+// added first and cores built with each other's ids.
+func (rt *Runtime) SetHandler(id NodeID, h Handler) { rt.nodes[id].handler = h }
 
 // Name returns a node's name.
 func (rt *Runtime) Name(id NodeID) string {
@@ -150,6 +167,9 @@ func (rt *Runtime) retire(id TimerID) bool {
 func (rt *Runtime) Run(deadline time.Duration) Stats {
 	var ev Event
 	for rt.q.len() > 0 {
+		if rt.stats.Events&4095 == 0 && rt.interrupted.Load() {
+			return rt.stats
+		}
 		if deadline > 0 && rt.q.peekAt() > deadline {
 			rt.now = deadline
 			return rt.stats

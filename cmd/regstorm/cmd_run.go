@@ -1,0 +1,117 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/regstorm/regstorm/internal/scenario"
+	"github.com/regstorm/regstorm/profiles"
+)
+
+func cmdRun(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	seed := fs.String("seed", "", "run seed (overrides the profile's)")
+	out := fs.String("out", "", "directory for summary.json and run-info.json")
+	var sets multiFlag
+	fs.Var(&sets, "set", "override a profile key, e.g. --set hss.mar_latency.p50=30ms (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: regstorm run [PROFILE-FILE|BUILTIN-NAME] [--seed N] [--out DIR] [--set key=value ...]")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	name := "default"
+	switch len(pos) {
+	case 0:
+	case 1:
+		name = pos[0]
+	default:
+		return badInput("run takes one profile, got %d: %v", len(pos), pos)
+	}
+	if *seed != "" {
+		if _, err := strconv.ParseUint(*seed, 10, 64); err != nil {
+			return badInput("--seed %q: want an unsigned integer", *seed)
+		}
+		sets = append(sets, "seed="+*seed)
+	}
+	p, err := profiles.Load(name, sets)
+	if err != nil {
+		return usageError{err}
+	}
+	if *out != "" {
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			return fmt.Errorf("creating --out directory: %w", err)
+		}
+	}
+
+	start := time.Now()
+	sum, vs, err := scenario.Run(p, scenario.Options{Parallel: true, OnStart: func(vs []*scenario.Variant) {
+		stopOnSignal(vs)
+	}})
+	if err != nil {
+		return usageError{err}
+	}
+	wall := time.Since(start)
+	interrupted := false
+	for _, v := range vs {
+		interrupted = interrupted || v.Runtime.Interrupted()
+	}
+	if err := sum.WriteTable(stdout); err != nil {
+		return err
+	}
+	if interrupted {
+		fmt.Fprintln(stderr, "regstorm: interrupted; results are partial")
+	}
+	if *out != "" {
+		js, err := sum.JSON()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(*out, "summary.json"), js, 0o644); err != nil {
+			return fmt.Errorf("writing summary: %w", err)
+		}
+		info := runInfo(p.Name, name, wall, interrupted)
+		if err := os.WriteFile(filepath.Join(*out, "run-info.json"), info, 0o644); err != nil {
+			return fmt.Errorf("writing run info: %w", err)
+		}
+	}
+	var events uint64
+	for _, v := range sum.Variants {
+		events += v.Events
+	}
+	fmt.Fprintf(stderr, "wall %.2fs, %d events (%.0f events/s)\n", wall.Seconds(), events, float64(events)/wall.Seconds())
+	return nil
+}
+
+// stopOnSignal interrupts the runtimes on SIGINT/SIGTERM; the partial
+// results are still written.
+func stopOnSignal(vs []*scenario.Variant) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, sigterm)
+	go func() {
+		<-ch
+		for _, v := range vs {
+			v.Runtime.Interrupt()
+		}
+	}()
+}
+
+func runInfo(profile, source string, wall time.Duration, interrupted bool) []byte {
+	host, _ := os.Hostname()
+	return fmt.Appendf(nil, "{\n  \"profile\": %q,\n  \"source\": %q,\n  \"commit\": %q,\n  \"go\": %q,\n  \"host\": %q,\n  \"started\": %q,\n  \"wall_s\": %.3f,\n  \"interrupted\": %t\n}\n",
+		profile, source, commit(), runtime.Version(), host, time.Now().Add(-wall).UTC().Format(time.RFC3339), wall.Seconds(), interrupted)
+}

@@ -1,0 +1,120 @@
+// Command regstorm simulates and load-tests IMS registration: simulated UEs,
+// a Kamailio-faithful S-CSCF model and a latency-injecting HSS on a virtual
+// clock.
+//
+//	regstorm run [PROFILE-FILE|BUILTIN-NAME] [--seed N] [--out DIR] [--set key=value ...]
+//	regstorm profiles
+//	regstorm version
+//
+// Exit status: 0 success, 1 an expectation of the profile failed, 2 bad
+// usage or bad input.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit codes.
+const (
+	exitOK       = 0
+	exitExpect   = 1
+	exitBadInput = 2
+)
+
+// usageError marks bad usage or bad input (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func badInput(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+const usage = `regstorm simulates and load-tests IMS registration.
+
+Usage:
+  regstorm run [PROFILE-FILE|BUILTIN-NAME] [--seed N] [--out DIR] [--set key=value ...]
+  regstorm profiles
+  regstorm version
+
+Run "regstorm run -h" for the flags of run.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitBadInput
+	}
+	var err error
+	switch args[0] {
+	case "run":
+		err = cmdRun(args[1:], stdout, stderr)
+	case "profiles":
+		err = cmdProfiles(args[1:], stdout)
+	case "version":
+		err = cmdVersion(stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		err = badInput("unknown command %q\n\n%s", args[0], usage)
+	}
+	var ue usageError
+	var ee *expectationError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ee):
+		fmt.Fprintln(stderr, err)
+		return exitExpect
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "regstorm:", err)
+		return exitBadInput
+	default:
+		fmt.Fprintln(stderr, "regstorm:", err)
+		return exitBadInput
+	}
+}
+
+// expectationError lists failed expectations (exit 1).
+type expectationError struct{ failures []string }
+
+func (e *expectationError) Error() string {
+	s := "expectations failed:"
+	for _, f := range e.failures {
+		s += "\n  " + f
+	}
+	return s
+}
+
+// parseInterleaved parses flags that may appear before, between or after
+// positional arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// multiFlag collects a repeated string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return fmt.Sprint(*m) }
+func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }

@@ -1,0 +1,209 @@
+package hss
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/regstorm/regstorm/hss/cx"
+	"github.com/regstorm/regstorm/internal/aka"
+	"github.com/regstorm/regstorm/internal/subscriber"
+	"github.com/regstorm/regstorm/sim"
+)
+
+// Timer kinds of the HSS.
+const (
+	// TimerAnswer sends the pending answer Ref after its injected latency.
+	TimerAnswer uint32 = iota + 1
+)
+
+// SQN layout of TS 33.102 Annex C.3.2: SQN = SEQ ‖ IND with a 5-bit IND.
+const (
+	indBits = 5
+	// seqStep advances SEQ by one, keeping IND.
+	seqStep = 1 << indBits
+)
+
+// Config parameterises the HSS.
+type Config struct {
+	OriginHost  string
+	OriginRealm string
+	Population  subscriber.Population
+	// MARLatency and SARLatency delay each answer.
+	MARLatency sim.Dist
+	SARLatency sim.Dist
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	if c.MARLatency == nil || c.SARLatency == nil {
+		return errors.New("hss: MAR and SAR latency distributions are required")
+	}
+	if c.Population.Count == 0 {
+		return errors.New("hss: empty subscriber population")
+	}
+	return nil
+}
+
+type pending struct {
+	to  sim.NodeID
+	msg sim.Message
+}
+
+// Stats are the HSS's own counters.
+type Stats struct {
+	MAR, SAR       uint64
+	Vectors        uint64
+	Resyncs        uint64
+	UnknownUser    uint64
+	ResyncFailures uint64
+}
+
+// HSS is the core. It implements sim.Handler.
+type HSS struct {
+	cfg     Config
+	sqn     []uint64 // last SQN issued per subscriber; 0 = none yet
+	pending map[uint64]pending
+	next    uint64
+	Stats   Stats
+}
+
+// New returns an HSS for the population.
+func New(cfg Config) (*HSS, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &HSS{cfg: cfg, sqn: make([]uint64, cfg.Population.Count), pending: map[uint64]pending{}}, nil
+}
+
+// Handle implements sim.Handler.
+func (h *HSS) Handle(env sim.Env, ev sim.Event) {
+	switch ev.Kind {
+	case sim.EvMessage:
+		switch m := ev.Msg.(type) {
+		case *cx.MAR:
+			h.Stats.MAR++
+			h.answerAfter(env, ev.From, h.mar(env, m), h.cfg.MARLatency)
+		case *cx.SAR:
+			h.Stats.SAR++
+			h.answerAfter(env, ev.From, h.sar(m), h.cfg.SARLatency)
+		}
+	case sim.EvTimer:
+		if ev.Timer.Kind == TimerAnswer {
+			p, ok := h.pending[ev.Timer.Ref]
+			if ok {
+				delete(h.pending, ev.Timer.Ref)
+				env.Send(p.to, p.msg)
+			}
+		}
+	}
+}
+
+func (h *HSS) answerAfter(env sim.Env, to sim.NodeID, msg sim.Message, d sim.Dist) {
+	h.next++
+	h.pending[h.next] = pending{to: to, msg: msg}
+	env.SetTimer(d.Sample(env.Rand()), sim.TimerKey{Kind: TimerAnswer, Ref: h.next})
+}
+
+func (h *HSS) answerHeader(req *cx.Header) cx.Header {
+	return cx.Header{SessionID: req.SessionID, HopByHop: req.HopByHop, EndToEnd: req.EndToEnd,
+		OriginHost: h.cfg.OriginHost, OriginRealm: h.cfg.OriginRealm}
+}
+
+// mar answers a Multimedia-Auth-Request (TS 29.228 §6.3, TS 29.229 §6.1.7).
+func (h *HSS) mar(env sim.Env, m *cx.MAR) *cx.MAA {
+	a := &cx.MAA{Header: h.answerHeader(&m.Header), UserName: m.UserName, PublicIdentity: m.PublicIdentity}
+	p := &h.cfg.Population
+	idx, ok := p.LookupIMPI(m.UserName)
+	if !ok {
+		h.Stats.UnknownUser++
+		a.ExperimentalResult = cx.ErrorUserUnknown
+		return a
+	}
+	if !p.Matches(m.UserName, m.PublicIdentity) {
+		a.ExperimentalResult = cx.ErrorIdentitiesDontMatch
+		return a
+	}
+	if m.Scheme != "" && m.Scheme != cx.SchemeAKAv1 && m.Scheme != "AKAv1-MD5" {
+		a.ExperimentalResult = cx.ErrorAuthSchemeNotSupported
+		return a
+	}
+	keys := aka.DeriveKeys(p.KeySeed, idx)
+	if len(m.Authorization) > 0 {
+		// Resynchronisation (TS 33.102 §6.3.5): RAND‖AUTS.
+		if len(m.Authorization) != aka.RandLen+aka.AUTSLen {
+			a.ResultCode = cx.DiameterUnableToComp
+			return a
+		}
+		sqnMS, err := aka.VerifyAUTS(&keys, m.Authorization[:aka.RandLen], m.Authorization[aka.RandLen:])
+		if err != nil {
+			h.Stats.ResyncFailures++
+			a.ResultCode = cx.DiameterUnableToComp
+			return a
+		}
+		h.Stats.Resyncs++
+		h.sqn[idx] = sqnMS
+	}
+	n := max(1, min(m.NumAuthItems, 16))
+	a.Items = make([]cx.AuthItem, 0, n)
+	for i := uint32(0); i < n; i++ {
+		h.sqn[idx] = nextSQN(h.sqn[idx])
+		var rand [aka.RandLen]byte
+		binary.BigEndian.PutUint64(rand[:8], env.Rand().Uint64())
+		binary.BigEndian.PutUint64(rand[8:], env.Rand().Uint64())
+		v, err := aka.GenerateVector(&keys, rand, h.sqn[idx], p.AMF)
+		if err != nil { // key sizes are fixed, so this cannot happen; answer as a real HSS would
+			a.Items = nil
+			a.ResultCode = cx.DiameterUnableToComp
+			return a
+		}
+		h.Stats.Vectors++
+		nonce := v.Nonce()
+		a.Items = append(a.Items, cx.AuthItem{
+			ItemNumber:    i + 1,
+			Scheme:        cx.SchemeAKAv1,
+			Authenticate:  nonce[:],
+			Authorization: v.XRES[:],
+			CK:            v.CK[:],
+			IK:            v.IK[:],
+		})
+	}
+	a.ResultCode = cx.DiameterSuccess
+	return a
+}
+
+// nextSQN advances SEQ by one (TS 33.102 C.3.2), starting at SEQ=1, IND=0.
+func nextSQN(sqn uint64) uint64 {
+	return (sqn + seqStep) &^ (seqStep - 1) & (1<<48 - 1)
+}
+
+// sar answers a Server-Assignment-Request (TS 29.228 §6.1.2).
+func (h *HSS) sar(m *cx.SAR) *cx.SAA {
+	a := &cx.SAA{Header: h.answerHeader(&m.Header), UserName: m.UserName}
+	p := &h.cfg.Population
+	idx, ok := p.IMPU.Index(m.PublicIdentity)
+	if !ok || idx >= p.Count {
+		a.ExperimentalResult = cx.ErrorUserUnknown
+		return a
+	}
+	if m.UserName != "" && !p.Matches(m.UserName, m.PublicIdentity) {
+		a.ExperimentalResult = cx.ErrorIdentitiesDontMatch
+		return a
+	}
+	a.ResultCode = cx.DiameterSuccess
+	switch m.AssignmentType {
+	case cx.Registration, cx.ReRegistration, cx.UnregisteredUser:
+		if m.UserDataAvailable == 0 {
+			a.UserData = UserData(p.IMPI.Format(idx), m.PublicIdentity)
+		}
+	}
+	return a
+}
+
+// UserData renders a minimal IMS subscription (TS 29.228 Annex E): the
+// private identity and one service profile with the public identity.
+func UserData(impi, impu string) []byte {
+	return fmt.Appendf(nil, `<?xml version="1.0" encoding="UTF-8"?>`+
+		`<IMSSubscription><PrivateID>%s</PrivateID><ServiceProfile><PublicIdentity>`+
+		`<Identity>%s</Identity></PublicIdentity></ServiceProfile></IMSSubscription>`, impi, impu)
+}

@@ -1,0 +1,71 @@
+// Package subscriber describes a population of IMS subscribers by templates
+// (IMPI/IMPU with an {n} placeholder), so that identities derive from an
+// index on demand and a million subscribers cost no stored strings. Both the
+// HSS and the UE fleet use it: they agree on identities and keys without
+// sharing state.
+package subscriber
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Template is an identity pattern with one {n} placeholder.
+type Template struct {
+	prefix, suffix string
+	raw            string
+}
+
+// ParseTemplate checks that s contains exactly one {n}.
+func ParseTemplate(s string) (Template, error) {
+	i := strings.Index(s, "{n}")
+	if i < 0 || strings.Count(s, "{n}") != 1 {
+		return Template{}, fmt.Errorf("identity template %q must contain {n} exactly once", s)
+	}
+	return Template{prefix: s[:i], suffix: s[i+3:], raw: s}, nil
+}
+
+// Format returns the identity of index n.
+func (t Template) Format(n uint32) string {
+	return t.prefix + strconv.FormatUint(uint64(n), 10) + t.suffix
+}
+
+// Index recovers n from an identity, without allocating.
+func (t Template) Index(id string) (uint32, bool) {
+	if len(id) <= len(t.prefix)+len(t.suffix) || !strings.HasPrefix(id, t.prefix) || !strings.HasSuffix(id, t.suffix) {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(id[len(t.prefix):len(id)-len(t.suffix)], 10, 32)
+	if err != nil {
+		return 0, false
+	}
+	return uint32(v), true
+}
+
+func (t Template) String() string { return t.raw }
+
+// Population is Count subscribers with identities IMPI(i), IMPU(i), i in
+// [0, Count).
+type Population struct {
+	Count uint32
+	Realm string
+	IMPI  Template
+	IMPU  Template
+	AMF   uint16
+	// KeySeed seeds K and OPc (aka.DeriveKeys).
+	KeySeed uint64
+}
+
+// LookupIMPI returns the index of an IMPI in the population.
+func (p *Population) LookupIMPI(impi string) (uint32, bool) {
+	n, ok := p.IMPI.Index(impi)
+	return n, ok && n < p.Count
+}
+
+// Matches reports whether impi and impu belong to the same subscriber.
+func (p *Population) Matches(impi, impu string) bool {
+	a, ok1 := p.LookupIMPI(impi)
+	b, ok2 := p.IMPU.Index(impu)
+	return ok1 && ok2 && a == b
+}

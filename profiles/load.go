@@ -1,0 +1,378 @@
+package profiles
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/regstorm/regstorm/internal/subscriber"
+)
+
+//go:embed builtin/*.yaml
+var builtinFS embed.FS
+
+// Builtin is an embedded profile.
+type Builtin struct {
+	Name        string
+	Description string
+	Source      []byte
+}
+
+// Builtins lists the embedded profiles by name.
+func Builtins() ([]Builtin, error) {
+	entries, err := builtinFS.ReadDir("builtin")
+	if err != nil {
+		return nil, fmt.Errorf("profiles: reading built-ins: %w", err)
+	}
+	var out []Builtin
+	for _, e := range entries {
+		b, err := builtinFS.ReadFile(path.Join("builtin", e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("profiles: reading %s: %w", e.Name(), err)
+		}
+		var head struct {
+			Description string `yaml:"description"`
+		}
+		_ = yaml.Unmarshal(b, &head) // validated by tests; the description is cosmetic here
+		out = append(out, Builtin{Name: strings.TrimSuffix(e.Name(), ".yaml"), Description: head.Description, Source: b})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Error lists every problem found in a profile, each as "where: what".
+type Error struct {
+	Problems []string
+}
+
+func (e *Error) Error() string { return strings.Join(e.Problems, "\n") }
+
+// Load reads a profile by built-in name or file path, applies overrides of
+// the form key.path=value (e.g. hss.mar_latency.p50=30ms, variants.0.name=x)
+// and validates it. Problems are reported as *Error with file:line.
+func Load(nameOrPath string, sets []string) (*Profile, error) {
+	src, where, err := read(nameOrPath)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(src, where, sets)
+}
+
+func read(nameOrPath string) ([]byte, string, error) {
+	if b, err := builtinFS.ReadFile(path.Join("builtin", nameOrPath+".yaml")); err == nil && !strings.ContainsAny(nameOrPath, "/\\.") {
+		return b, "builtin:" + nameOrPath, nil
+	}
+	b, err := os.ReadFile(nameOrPath)
+	if err != nil {
+		names := []string{}
+		if bs, e := Builtins(); e == nil {
+			for _, x := range bs {
+				names = append(names, x.Name)
+			}
+		}
+		return nil, "", fmt.Errorf("profile %q is neither a built-in (%s) nor a readable file: %w",
+			nameOrPath, strings.Join(names, ", "), err)
+	}
+	return b, nameOrPath, nil
+}
+
+var lineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
+var fieldRE = regexp.MustCompile(`^field (\S+) not found in type profiles\.(\w+)$`)
+
+// section names the YAML section a Go type decodes.
+var section = map[string]string{
+	"Profile": "the top level", "Arrival": "arrival", "Subscribers": "subscribers", "Network": "network",
+	"UE": "ue", "SCSCF": "scscf", "HSS": "hss", "Variant": "a variant", "Dist": "a distribution",
+}
+
+// yamlProblems turns yaml.v3 errors into "where:line: message" lines.
+func yamlProblems(err error, where string) []string {
+	var msgs []string
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	var out []string
+	for _, m := range msgs {
+		m = strings.TrimPrefix(m, "yaml: ")
+		if g := lineRE.FindStringSubmatch(m); g != nil {
+			msg := g[2]
+			if f := fieldRE.FindStringSubmatch(msg); f != nil {
+				msg = fmt.Sprintf("unknown key %q in %s", f[1], section[f[2]])
+			}
+			msg = strings.ReplaceAll(msg, "profiles.", "")
+			out = append(out, where+":"+g[1]+": "+msg)
+			continue
+		}
+		out = append(out, where+": "+m)
+	}
+	return out
+}
+
+// Parse decodes src (named where in messages) over Defaults, applies sets
+// and validates.
+func Parse(src []byte, where string, sets []string) (*Profile, error) {
+	p := Defaults()
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	dec.KnownFields(true)
+	if err := dec.Decode(&p); err != nil {
+		if err.Error() == "EOF" {
+			return nil, &Error{[]string{where + ": empty profile"}}
+		}
+		return nil, &Error{yamlProblems(err, where)}
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(src, &root); err != nil {
+		return nil, &Error{yamlProblems(err, where)}
+	}
+	if len(sets) > 0 {
+		for _, s := range sets {
+			if err := applySet(&root, s); err != nil {
+				return nil, &Error{[]string{"--set " + s + ": " + err.Error()}}
+			}
+		}
+		out, err := yaml.Marshal(&root)
+		if err != nil {
+			return nil, fmt.Errorf("profiles: re-encoding after --set: %w", err)
+		}
+		p = Defaults()
+		dec := yaml.NewDecoder(bytes.NewReader(out))
+		dec.KnownFields(true)
+		if err := dec.Decode(&p); err != nil {
+			var msgs []string
+			for _, m := range yamlProblems(err, "") {
+				msgs = append(msgs, "--set: "+strings.TrimLeft(lineRE.ReplaceAllString(strings.TrimPrefix(m, ":"), "$2"), "0123456789: "))
+			}
+			return nil, &Error{msgs}
+		}
+	}
+	v := validator{where: where, root: &root}
+	v.validate(&p)
+	if len(v.problems) > 0 {
+		return nil, &Error{v.problems}
+	}
+	fill(&p)
+	return &p, nil
+}
+
+// fill completes per-variant defaults.
+func fill(p *Profile) {
+	for i := range p.Variants {
+		v := &p.Variants[i]
+		if v.SAROKResume == "" {
+			v.SAROKResume = "t_continue_skip_timer"
+		}
+		if v.SARErrResume == "" {
+			v.SARErrResume = "t_continue"
+		}
+	}
+}
+
+// applySet sets a scalar at a dotted path in a YAML document tree, creating
+// mapping keys as needed; numeric components index sequences.
+func applySet(root *yaml.Node, set string) error {
+	key, val, ok := strings.Cut(set, "=")
+	if !ok || key == "" {
+		return errors.New("want key.path=value")
+	}
+	n := root
+	if n.Kind == yaml.DocumentNode {
+		n = n.Content[0]
+	}
+	parts := strings.Split(key, ".")
+	for i, part := range parts {
+		last := i == len(parts)-1
+		switch n.Kind {
+		case yaml.MappingNode:
+			var next *yaml.Node
+			for j := 0; j+1 < len(n.Content); j += 2 {
+				if n.Content[j].Value == part {
+					next = n.Content[j+1]
+				}
+			}
+			if next == nil {
+				next = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+				n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: part}, next)
+			}
+			if last {
+				*next = yaml.Node{Kind: yaml.ScalarNode, Value: val}
+			}
+			n = next
+		case yaml.SequenceNode:
+			idx, err := strconv.Atoi(part)
+			if err != nil || idx < 0 || idx >= len(n.Content) {
+				return fmt.Errorf("%q is not an index of a list of %d items", part, len(n.Content))
+			}
+			if last {
+				*n.Content[idx] = yaml.Node{Kind: yaml.ScalarNode, Value: val}
+			}
+			n = n.Content[idx]
+		default:
+			return fmt.Errorf("%q is inside a scalar", part)
+		}
+	}
+	return nil
+}
+
+// validator collects problems with their source lines.
+type validator struct {
+	where    string
+	root     *yaml.Node
+	problems []string
+}
+
+// lineOf finds the line of the value at a dotted path ("" if unknown, i.e.
+// set by --set or left at its default).
+func (v *validator) lineOf(p string) string {
+	n := v.root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, part := range strings.Split(p, ".") {
+		switch n.Kind {
+		case yaml.MappingNode:
+			var next *yaml.Node
+			for j := 0; j+1 < len(n.Content); j += 2 {
+				if n.Content[j].Value == part {
+					next = n.Content[j+1]
+					line = n.Content[j].Line
+				}
+			}
+			if next == nil {
+				return lineStr(line)
+			}
+			n = next
+		case yaml.SequenceNode:
+			idx, err := strconv.Atoi(part)
+			if err != nil || idx >= len(n.Content) {
+				return lineStr(line)
+			}
+			n = n.Content[idx]
+			line = n.Line
+		default:
+			return lineStr(line)
+		}
+	}
+	return lineStr(line)
+}
+
+func lineStr(l int) string {
+	if l == 0 {
+		return ""
+	}
+	return strconv.Itoa(l)
+}
+
+func (v *validator) addf(key, format string, args ...any) {
+	loc := v.where
+	if l := v.lineOf(key); l != "" {
+		loc += ":" + l
+	} else if v.where != "" {
+		loc += " (default or --set)"
+	}
+	v.problems = append(v.problems, fmt.Sprintf("%s: %s: %s", loc, key, fmt.Sprintf(format, args...)))
+}
+
+func (v *validator) dist(key string, d *Dist) {
+	if _, err := d.Build(); err != nil {
+		v.addf(key, "%v", err)
+	}
+}
+
+func (v *validator) validate(p *Profile) {
+	if p.Name == "" {
+		v.addf("name", "must be set")
+	}
+	if p.UEs <= 0 {
+		v.addf("ues", "must be a positive number of UEs, got %d", p.UEs)
+	} else if p.UEs > 1<<31 {
+		v.addf("ues", "at most %d UEs per run, got %d", int64(1)<<31, p.UEs)
+	}
+	if p.Duration < 0 {
+		v.addf("duration", "must be >= 0 (0 runs until no work is left)")
+	}
+	switch p.Arrival.Shape {
+	case "uniform", "poisson":
+	default:
+		v.addf("arrival.shape", "unknown shape %q (want uniform or poisson)", p.Arrival.Shape)
+	}
+	if p.Arrival.Window < 0 || p.Arrival.Start < 0 {
+		v.addf("arrival.window", "start and window must be >= 0")
+	}
+	for _, t := range []struct{ key, val string }{{"subscribers.impi", p.Subscribers.IMPI}, {"subscribers.impu", p.Subscribers.IMPU}} {
+		if _, err := subscriber.ParseTemplate(t.val); err != nil {
+			v.addf(t.key, "%v", err)
+		}
+	}
+	if p.Subscribers.Realm == "" {
+		v.addf("subscribers.realm", "must be set")
+	}
+	if _, err := ParseAMF(p.Subscribers.AMF); err != nil {
+		v.addf("subscribers.amf", "%v", err)
+	}
+	v.dist("network.ue_scscf", &p.Network.UESCSCF)
+	v.dist("network.scscf_hss", &p.Network.SCSCFHSS)
+	v.dist("ue.think_time", &p.UE.ThinkTime)
+	v.dist("hss.mar_latency", &p.HSS.MARLatency)
+	v.dist("hss.sar_latency", &p.HSS.SARLatency)
+	if p.UE.TimerF <= 0 {
+		v.addf("ue.timer_f", "must be positive")
+	}
+	if p.UE.Expires < 0 || p.UE.Expires > 1<<31-1 {
+		v.addf("ue.expires", "must be in [0, 2^31)")
+	}
+	s := &p.SCSCF
+	for _, d := range []struct {
+		key string
+		val Duration
+	}{{"scscf.fr_timer", s.FRTimer}, {"scscf.max_noninv_lifetime", s.MaxNonInvLifetime}, {"scscf.wt_timer", s.WTTimer}, {"scscf.auth_vector_timeout", s.AVTimeout}} {
+		if d.val <= 0 {
+			v.addf(d.key, "must be positive")
+		}
+	}
+	if s.TMTick < 0 {
+		v.addf("scscf.tm_tick", "must be >= 0 (0 disables tick quantisation)")
+	}
+	if s.CDPTimeout.D() < 1e9 || s.CDPTimeout.D()%1e9 != 0 {
+		v.addf("scscf.cdp_transaction_timeout", "cdp counts whole seconds: must be 1s, 2s, ..., got %v", s.CDPTimeout.D())
+	}
+	if s.CDPPhase < 0 || s.CDPPhase.D() >= 1e9 {
+		v.addf("scscf.cdp_phase", "must be in [0, 1s)")
+	}
+	if s.MinExpires < 0 || s.DefaultExpires < 0 || s.MaxExpires < 0 || s.MaxExpires > 1<<32-1 || s.DefaultExpires > 1<<32-1 || s.MinExpires > 1<<32-1 {
+		v.addf("scscf.default_expires", "default, min and max expires must be in [0, 2^32)")
+	}
+	if len(p.Variants) == 0 {
+		v.addf("variants", "list at least one variant")
+	}
+	seen := map[string]bool{}
+	for i, vr := range p.Variants {
+		k := "variants." + strconv.Itoa(i)
+		if vr.Name == "" {
+			v.addf(k+".name", "must be set")
+		} else if seen[vr.Name] {
+			v.addf(k+".name", "duplicate variant name %q", vr.Name)
+		}
+		seen[vr.Name] = true
+		for _, st := range []struct{ key, val string }{{".mar_resume", vr.MARResume}, {".sar_ok_resume", vr.SAROKResume}, {".sar_error_resume", vr.SARErrResume}} {
+			if st.val == "" && st.key != ".mar_resume" {
+				continue
+			}
+			if st.val != "t_continue" && st.val != "t_continue_skip_timer" {
+				v.addf(k+st.key, "want t_continue or t_continue_skip_timer, got %q", st.val)
+			}
+		}
+	}
+}

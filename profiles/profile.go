@@ -1,0 +1,222 @@
+package profiles
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/regstorm/regstorm/sim"
+)
+
+// Duration is a time.Duration written as "10s", "62.5ms".
+type Duration time.Duration
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: %q is not a duration (write e.g. 500ms, 10s, 1m30s)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// Profile is one scenario.
+type Profile struct {
+	Name        string      `yaml:"name"`
+	Description string      `yaml:"description"`
+	Seed        uint64      `yaml:"seed"`
+	Duration    Duration    `yaml:"duration"` // virtual deadline; 0 runs until no work is left
+	UEs         int64       `yaml:"ues"`
+	Arrival     Arrival     `yaml:"arrival"`
+	Subscribers Subscribers `yaml:"subscribers"`
+	Network     Network     `yaml:"network"`
+	UE          UE          `yaml:"ue"`
+	SCSCF       SCSCF       `yaml:"scscf"`
+	HSS         HSS         `yaml:"hss"`
+	Variants    []Variant   `yaml:"variants"`
+}
+
+// Arrival is when registrations start.
+type Arrival struct {
+	// Shape: "uniform" (evenly spaced) or "poisson" (exponential gaps).
+	Shape  string   `yaml:"shape"`
+	Start  Duration `yaml:"start"`
+	Window Duration `yaml:"window"`
+}
+
+// Subscribers describes the population (identities from templates).
+type Subscribers struct {
+	Realm string `yaml:"realm"`
+	IMPI  string `yaml:"impi"`
+	IMPU  string `yaml:"impu"`
+	AMF   string `yaml:"amf"` // 4 hex digits
+}
+
+// Network gives one-way link latencies.
+type Network struct {
+	UESCSCF  Dist `yaml:"ue_scscf"`
+	SCSCFHSS Dist `yaml:"scscf_hss"`
+}
+
+// UE settings.
+type UE struct {
+	ThinkTime Dist     `yaml:"think_time"`
+	TimerF    Duration `yaml:"timer_f"`
+	Expires   int64    `yaml:"expires"`
+}
+
+// SCSCF settings (Kamailio parameter names).
+type SCSCF struct {
+	FRTimer           Duration `yaml:"fr_timer"`
+	MaxNonInvLifetime Duration `yaml:"max_noninv_lifetime"`
+	WTTimer           Duration `yaml:"wt_timer"`
+	TMTick            Duration `yaml:"tm_tick"`
+	CDPTimeout        Duration `yaml:"cdp_transaction_timeout"`
+	CDPPhase          Duration `yaml:"cdp_phase"`
+	AVTimeout         Duration `yaml:"auth_vector_timeout"`
+	DefaultExpires    int64    `yaml:"default_expires"`
+	MinExpires        int64    `yaml:"min_expires"`
+	MaxExpires        int64    `yaml:"max_expires"`
+}
+
+// HSS settings.
+type HSS struct {
+	MARLatency Dist `yaml:"mar_latency"`
+	SARLatency Dist `yaml:"sar_latency"`
+}
+
+// Variant is one arm of the comparison.
+type Variant struct {
+	Name         string `yaml:"name"`
+	MARResume    string `yaml:"mar_resume"`
+	SAROKResume  string `yaml:"sar_ok_resume"`
+	SARErrResume string `yaml:"sar_error_resume"`
+}
+
+// Dist is a latency distribution: dist is constant (value), uniform (min,
+// max), exponential (mean) or lognormal (p50, p99).
+type Dist struct {
+	Dist  string   `yaml:"dist"`
+	Value Duration `yaml:"value,omitempty"`
+	Min   Duration `yaml:"min,omitempty"`
+	Max   Duration `yaml:"max,omitempty"`
+	Mean  Duration `yaml:"mean,omitempty"`
+	P50   Duration `yaml:"p50,omitempty"`
+	P99   Duration `yaml:"p99,omitempty"`
+}
+
+// Build returns the sampler.
+func (d *Dist) Build() (sim.Dist, error) {
+	switch d.Dist {
+	case "constant":
+		if d.Value < 0 {
+			return nil, fmt.Errorf("value must be >= 0")
+		}
+		return sim.Constant{D: d.Value.D()}, nil
+	case "uniform":
+		if d.Min < 0 || d.Max < d.Min {
+			return nil, fmt.Errorf("uniform needs 0 <= min <= max, got min=%v max=%v", d.Min.D(), d.Max.D())
+		}
+		return sim.Uniform{Min: d.Min.D(), Max: d.Max.D()}, nil
+	case "exponential":
+		if d.Mean <= 0 {
+			return nil, fmt.Errorf("exponential needs mean > 0")
+		}
+		return sim.Exponential{Mean: d.Mean.D()}, nil
+	case "lognormal":
+		return sim.NewLogNormal(d.P50.D(), d.P99.D())
+	case "":
+		return nil, fmt.Errorf("missing dist (constant, uniform, exponential or lognormal)")
+	}
+	return nil, fmt.Errorf("unknown dist %q (want constant, uniform, exponential or lognormal)", d.Dist)
+}
+
+// Defaults is the profile every document is decoded over: Kamailio 5.6.3
+// module defaults (KAMAILIO-MODEL.md §4), RFC 3261 timers, TS 24.229 expiry.
+func Defaults() Profile {
+	return Profile{
+		Seed:    1,
+		Arrival: Arrival{Shape: "uniform", Window: Duration(10 * time.Second)},
+		Subscribers: Subscribers{
+			Realm: "ims.example.org",
+			IMPI:  "user{n}@ims.example.org",
+			IMPU:  "sip:user{n}@ims.example.org",
+			AMF:   "8000",
+		},
+		Network: Network{
+			UESCSCF:  Dist{Dist: "constant", Value: Duration(time.Millisecond)},
+			SCSCFHSS: Dist{Dist: "constant", Value: Duration(500 * time.Microsecond)},
+		},
+		UE: UE{
+			ThinkTime: Dist{Dist: "constant", Value: Duration(10 * time.Millisecond)},
+			TimerF:    Duration(32 * time.Second),
+			Expires:   600000,
+		},
+		SCSCF: SCSCF{
+			FRTimer:           Duration(30 * time.Second),
+			MaxNonInvLifetime: Duration(32 * time.Second),
+			WTTimer:           Duration(5 * time.Second),
+			TMTick:            Duration(62500 * time.Microsecond),
+			CDPTimeout:        Duration(5 * time.Second),
+			AVTimeout:         Duration(60 * time.Second),
+			DefaultExpires:    3600,
+			MinExpires:        60,
+		},
+		HSS: HSS{
+			MARLatency: Dist{Dist: "lognormal", P50: Duration(15 * time.Millisecond), P99: Duration(80 * time.Millisecond)},
+			SARLatency: Dist{Dist: "lognormal", P50: Duration(10 * time.Millisecond), P99: Duration(60 * time.Millisecond)},
+		},
+	}
+}
+
+// Pacer yields arrival times; it implements ue.Arrivals.
+type Pacer struct {
+	shape  string
+	start  time.Duration
+	window time.Duration
+	n, i   int64
+	at     float64
+	r      *rand.Rand
+}
+
+// Pacer returns the arrival process for n UEs; r feeds the Poisson gaps.
+func (a *Arrival) Pacer(n int64, r *rand.Rand) *Pacer {
+	return &Pacer{shape: a.Shape, start: a.Start.D(), window: a.Window.D(), n: n, r: r, at: float64(a.Start.D())}
+}
+
+// Next returns the i-th intended start time: start + i·window/n for
+// uniform; a Poisson process of rate n/window otherwise.
+func (p *Pacer) Next() (time.Duration, bool) {
+	if p.i >= p.n {
+		return 0, false
+	}
+	i := p.i
+	p.i++
+	if p.shape == "poisson" {
+		if i > 0 {
+			p.at += p.r.ExpFloat64() * float64(p.window) / float64(p.n)
+		}
+		return time.Duration(p.at), true
+	}
+	return p.start + time.Duration(float64(p.window)*float64(i)/float64(p.n)), true
+}
+
+// ParseAMF reads the 4-hex-digit AMF.
+func ParseAMF(s string) (uint16, error) {
+	v, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 16)
+	if err != nil || len(strings.TrimPrefix(s, "0x")) != 4 {
+		return 0, fmt.Errorf("amf %q must be 4 hex digits", s)
+	}
+	return uint16(v), nil
+}

@@ -1,0 +1,109 @@
+package results
+
+import (
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// CallbackKind names the asynchronous Diameter callbacks of the S-CSCF.
+type CallbackKind uint8
+
+const (
+	// CallbackMAR is ims_auth's MAA callback (route REG_MAR_REPLY).
+	CallbackMAR CallbackKind = iota
+	// CallbackSAR is ims_registrar_scscf's SAA callback (PRE_REG_SAR_REPLY / REG_SAR_REPLY).
+	CallbackSAR
+	numCallbackKinds
+)
+
+func (k CallbackKind) String() string {
+	switch k {
+	case CallbackMAR:
+		return "mar"
+	case CallbackSAR:
+		return "sar"
+	}
+	return "?"
+}
+
+// CallbackStats counts one kind of callback.
+type CallbackStats struct {
+	Invoked       uint64
+	RouteExecuted uint64
+	NotExecuted   map[string]uint64 // reason -> count
+}
+
+// Histogram range: 1 µs .. 1 h at 3 significant figures (LIBRARIES.md §3).
+const (
+	histLowest  = 1
+	histHighest = 3_600_000_000
+	histSigFigs = 3
+)
+
+func newHist() *hdr.Histogram { return hdr.New(histLowest, histHighest, histSigFigs) }
+
+// Collector aggregates the measurements of one variant. It is not safe for
+// concurrent use; the live runtime gives each event loop its own and merges.
+type Collector struct {
+	Attempted uint64
+	Succeeded uint64
+	Failed    uint64
+	ByCode    map[int]uint64
+	Callbacks [numCallbackKinds]CallbackStats
+
+	Registration *hdr.Histogram // intended send -> 200 OK, µs
+	Challenge    *hdr.Histogram // intended send -> 401, µs
+	clamped      uint64
+}
+
+// NewCollector returns an empty collector.
+func NewCollector() *Collector {
+	c := &Collector{ByCode: map[int]uint64{}, Registration: newHist(), Challenge: newHist()}
+	for i := range c.Callbacks {
+		c.Callbacks[i].NotExecuted = map[string]uint64{}
+	}
+	return c
+}
+
+func (c *Collector) record(h *hdr.Histogram, d time.Duration) {
+	us := d.Microseconds()
+	if us > histHighest {
+		us = histHighest
+		c.clamped++
+	}
+	if us < 0 {
+		us = 0
+	}
+	_ = h.RecordValue(us) // in range by construction
+}
+
+// Attempt counts the start of a registration procedure.
+func (c *Collector) Attempt() { c.Attempted++ }
+
+// Done ends a registration procedure with its final SIP code; latency runs
+// from the intended send time of its first REGISTER.
+func (c *Collector) Done(code int, latency time.Duration) {
+	c.ByCode[code]++
+	if code >= 200 && code < 300 {
+		c.Succeeded++
+		c.record(c.Registration, latency)
+	} else {
+		c.Failed++
+	}
+}
+
+// Challenged records the latency from intended send to the 401.
+func (c *Collector) Challenged(latency time.Duration) { c.record(c.Challenge, latency) }
+
+// Callback counts one callback and whether its route ran; reason says why
+// not (a Kamailio log text).
+func (c *Collector) Callback(kind CallbackKind, ran bool, reason string) {
+	s := &c.Callbacks[kind]
+	s.Invoked++
+	if ran {
+		s.RouteExecuted++
+	} else {
+		s.NotExecuted[reason]++
+	}
+}

@@ -1,0 +1,229 @@
+package scscf
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/regstorm/regstorm/internal/sipmsg"
+	"github.com/regstorm/regstorm/sim"
+)
+
+// Timer kinds of the S-CSCF.
+const (
+	// TimerFR is the blind UAC's final-response timer (Ref = label).
+	TimerFR uint32 = iota + 1
+	// TimerWait is the transaction's WAIT timer (Ref = label).
+	TimerWait
+	// TimerCDP is a cdp transaction timeout (Ref = hop-by-hop id).
+	TimerCDP
+)
+
+// TimerName names a timer kind for traces.
+func TimerName(kind uint32) string {
+	switch kind {
+	case TimerFR:
+		return "tm.fr"
+	case TimerWait:
+		return "tm.wait"
+	case TimerCDP:
+		return "cdp.timeout"
+	}
+	return "scscf.?"
+}
+
+// Continue return codes of tm t_continue_helper (t_suspend.c).
+const (
+	ContRouteRan     = 0
+	ContSilent       = 1  // blind branch already timed out or continued
+	ContNotFound     = -1 // "active transaction not found"
+	ContNotSuspended = -2 // "transaction is not suspended"
+)
+
+// Reasons a callback's route did not run, as Kamailio logs them.
+const (
+	ReasonNotFound     = "active transaction not found"
+	ReasonNotSuspended = "transaction is not suspended"
+	ReasonSilent       = "blind branch already timed out (silent return 1)"
+	ReasonFreed        = "t_continue: transaction not found"
+)
+
+// pendingKind is what a suspended transaction waits for.
+type pendingKind uint8
+
+const (
+	waitNone pendingKind = iota
+	waitMAA
+	waitSAA
+)
+
+// txn is a tm cell (KAMAILIO-MODEL.md §6.2).
+type txn struct {
+	label     uint64
+	from      sim.NodeID
+	req       *sipmsg.Request
+	createdAt time.Duration
+	eol       time.Duration // createdAt + max_noninv_lifetime
+
+	uasStatus int // 0 none, else last code sent
+	reply     *sipmsg.Response
+	suspended bool // T_ASYNC_SUSPENDED
+	blindLast int  // last_received of the blind branch: 0, 408 or 500
+
+	fr     sim.TimerID
+	frAt   time.Duration // 0 = no FR timer armed
+	wait   sim.TimerID
+	waitAt time.Duration // 0 = not on WAIT (t_on_wait false)
+
+	deleted bool
+
+	waiting   pendingKind
+	impi      string
+	sarType   uint32
+	expires   uint32 // granted registration expiry, seconds
+	returnAVP int    // maa_return_code / saa_return_code
+}
+
+// tick quantisation: a tm timer is armed from the integer tick at arming
+// time with its timeout rounded up to ticks, so it can fire up to one tick
+// early (timer_ticks.h TIMER_TICKS_HZ = 16; timer.h _set_fr_retr).
+func (s *SCSCF) tmExpiry(now, timeout time.Duration) time.Duration {
+	t := s.cfg.TMTick
+	if t <= 0 {
+		return now + timeout
+	}
+	return (now/t)*t + ((timeout+t-1)/t)*t
+}
+
+// newTxn is t_newtran().
+func (s *SCSCF) newTxn(env sim.Env, from sim.NodeID, req *sipmsg.Request) *txn {
+	s.nextLabel++
+	now := env.Now()
+	t := &txn{label: s.nextLabel, from: from, req: req, createdAt: now, eol: now + s.cfg.MaxNonInvLifetime}
+	s.txns[t.label] = t
+	s.byBranch[req.Branch] = t.label
+	s.Stats.Transactions++
+	return t
+}
+
+// suspend is t_suspend() with add_blind_uac(): only the FR timer of the
+// blind branch is armed, at min(now + fr_timer, end_of_life)
+// (t_suspend.c, t_fwd.c add_blind_uac, t_lookup.c end_of_life).
+func (s *SCSCF) suspend(env sim.Env, t *txn) bool {
+	if t.uasStatus >= 200 {
+		return false // -3
+	}
+	t.suspended = true
+	t.blindLast = 0
+	at := min(s.tmExpiry(env.Now(), s.cfg.FRTimer), t.eol)
+	t.frAt = at
+	t.fr = env.SetTimer(at-env.Now(), sim.TimerKey{Kind: TimerFR, Ref: t.label})
+	s.suspended++
+	return true
+}
+
+// reply is t_reply()/_reply_light() for a final response: refused when a
+// final reply was already sent; otherwise sent, the blind FR timer stopped
+// (cleanup_uac_timers) and the WAIT timer armed (put_on_wait).
+func (s *SCSCF) reply(env sim.Env, t *txn, r *sipmsg.Response) bool {
+	if t.uasStatus >= 200 {
+		if s.cfg.Log != nil {
+			s.log(env, "INFO: tm [t_reply.c]: _reply_light(): can't generate "+strconv.Itoa(r.Code)+
+				" reply when a final "+strconv.Itoa(t.uasStatus)+" was sent out")
+		}
+		return false
+	}
+	r.CallID, r.Branch, r.FromTag, r.CSeq = t.req.CallID, t.req.Branch, t.req.FromTag, t.req.CSeq
+	r.ToTag = toTag(t.label)
+	env.Send(t.from, r)
+	s.Stats.Replies++
+	t.uasStatus = r.Code
+	t.reply = r
+	s.stopFR(env, t)
+	s.putOnWait(env, t)
+	return true
+}
+
+func (s *SCSCF) stopFR(env sim.Env, t *txn) {
+	if t.frAt != 0 {
+		env.CancelTimer(t.fr)
+		t.frAt = 0
+	}
+}
+
+func (s *SCSCF) putOnWait(env sim.Env, t *txn) {
+	if t.waitAt == 0 {
+		t.waitAt = s.tmExpiry(env.Now(), s.cfg.WTTimer)
+		t.wait = env.SetTimer(t.waitAt-env.Now(), sim.TimerKey{Kind: TimerWait, Ref: t.label})
+	}
+}
+
+// frFired is final_response_handler (timer.c) for the blind branch: a faked
+// 408 is relayed upstream (no failure_route is armed for REGISTER in the
+// modelled config) and the transaction goes on WAIT.
+func (s *SCSCF) frFired(env sim.Env, t *txn) {
+	t.frAt = 0
+	t.blindLast = 408
+	s.Stats.FRTimeouts++
+	s.reply(env, t, &sipmsg.Response{Code: 408, Reason: "Request Timeout", Expires: -1})
+}
+
+// waitFired is wait_handler (timer.c): the cell leaves the hash table.
+func (s *SCSCF) waitFired(t *txn) {
+	t.deleted = true
+	t.waitAt = 0
+	if t.suspended {
+		s.suspended--
+		s.Stats.FreedSuspended++
+	}
+	delete(s.txns, t.label)
+	if s.byBranch[t.req.Branch] == t.label {
+		delete(s.byBranch, t.req.Branch)
+	}
+}
+
+// lookup is t_lookup_ident_filter (t_lookup.c): a transaction on its WAIT
+// timer is "not found" when filtering.
+func (s *SCSCF) lookup(label uint64, filter Strategy) *txn {
+	t := s.txns[label]
+	if t == nil || t.deleted {
+		return nil
+	}
+	if filter == Filter && t.waitAt != 0 {
+		return nil
+	}
+	return t
+}
+
+// cont is t_continue_helper (t_suspend.c) for a request-route suspension.
+// route runs as a FAILURE_ROUTE; it returns the helper's return code.
+func (s *SCSCF) cont(env sim.Env, label uint64, filter Strategy, route func(env sim.Env, t *txn)) (int, string) {
+	t := s.lookup(label, filter)
+	if t == nil {
+		if s.cfg.Log != nil {
+			s.log(env, "WARNING: tm [t_suspend.c:197]: t_continue_helper(): active transaction not found")
+		}
+		return ContNotFound, ReasonNotFound
+	}
+	if !t.suspended {
+		if s.cfg.Log != nil {
+			s.log(env, "WARNING: tm [t_suspend.c]: t_continue_helper(): transaction is not suspended ["+
+				strconv.FormatUint(t.label, 10)+"]")
+		}
+		return ContNotSuspended, ReasonNotSuspended
+	}
+	t.suspended = false
+	s.suspended--
+	s.stopFR(env, t)
+	if t.blindLast != 0 {
+		return ContSilent, ReasonSilent
+	}
+	t.blindLast = 500
+	route(env, t)
+	if t.uasStatus < 200 {
+		// kill_trans: nobody replied.
+		s.reply(env, t, &sipmsg.Response{Code: 500, Reason: "I'm terribly sorry, server error occurred (1/TM)", Expires: -1})
+	}
+	return ContRouteRan, ""
+}
+
+func toTag(label uint64) string { return "tm" + strconv.FormatUint(label, 16) }

@@ -1,0 +1,343 @@
+package ue
+
+import (
+	"encoding/base64"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/regstorm/regstorm/internal/aka"
+	"github.com/regstorm/regstorm/internal/sipmsg"
+	"github.com/regstorm/regstorm/internal/subscriber"
+	"github.com/regstorm/regstorm/results"
+	"github.com/regstorm/regstorm/sim"
+)
+
+// Timer kinds of the fleet.
+const (
+	// TimerArrival starts the next scheduled registration (Ref unused).
+	TimerArrival uint32 = iota + 1
+	// TimerThink ends the think time before answering a challenge (Ref = UE).
+	TimerThink
+	// TimerF is the client transaction timeout (Ref = UE).
+	TimerF
+)
+
+// TimerName names a timer kind for traces.
+func TimerName(kind uint32) string {
+	switch kind {
+	case TimerArrival:
+		return "ue.arrival"
+	case TimerThink:
+		return "ue.think"
+	case TimerF:
+		return "ue.timer_f"
+	}
+	return "ue.?"
+}
+
+// Arrivals yields the intended start times of registrations in
+// non-decreasing order; UE i starts at the i-th time.
+type Arrivals interface {
+	Next() (at time.Duration, ok bool)
+}
+
+// Config parameterises the fleet.
+type Config struct {
+	Population subscriber.Population
+	SCSCF      sim.NodeID
+	Arrivals   Arrivals
+	// ThinkTime is the delay between receiving a 401 and sending the
+	// answering REGISTER.
+	ThinkTime sim.Dist
+	// TimerF is the non-INVITE transaction timeout, 64·T1 (RFC 3261 §17.1.2.2).
+	TimerF time.Duration
+	// Expires requested in REGISTER (TS 24.229 §5.1.1.2.1: 600000).
+	Expires   int32
+	Collector *results.Collector
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Arrivals == nil || c.ThinkTime == nil {
+		errs = append(errs, errors.New("ue: arrivals and think time are required"))
+	}
+	if c.TimerF <= 0 {
+		errs = append(errs, errors.New("ue: Timer F must be positive"))
+	}
+	if c.SCSCF == sim.NoNode {
+		errs = append(errs, errors.New("ue: S-CSCF node not set"))
+	}
+	if c.Population.Count == 0 {
+		errs = append(errs, errors.New("ue: empty population"))
+	}
+	return errors.Join(errs...)
+}
+
+// State of one UE.
+type State uint8
+
+const (
+	Idle        State = iota // not started
+	Registering              // initial REGISTER sent
+	Challenged               // 401 received, thinking
+	Answering                // REGISTER with credentials sent
+	Registered
+	Failed
+)
+
+// ue is one terminal: 48 bytes.
+type ue struct {
+	intended  time.Duration // intended send time of the procedure
+	timer     sim.TimerID   // Timer F or think timer
+	lastSQN   uint64        // highest SQN accepted (TS 33.102 C.2)
+	challenge *sipmsg.Challenge
+	cseq      uint32
+	callTag   uint32
+	state     State
+}
+
+// Stats are the fleet's own counters.
+type Stats struct {
+	Started      uint64
+	Responses    uint64
+	Stray        uint64 // responses matching no outstanding request
+	MACFailures  uint64
+	SQNFailures  uint64
+	TimerFExpiry uint64
+}
+
+// Fleet is the UE core. It implements sim.Handler.
+type Fleet struct {
+	cfg   Config
+	ues   []ue
+	next  uint32 // next UE to start
+	uri   string // Request-URI: sip:<realm>
+	Stats Stats
+}
+
+// New returns a fleet of cfg.Population.Count UEs.
+func New(cfg Config) (*Fleet, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Fleet{cfg: cfg, ues: make([]ue, cfg.Population.Count), uri: "sip:" + cfg.Population.Realm}, nil
+}
+
+// State returns the state of UE i.
+func (f *Fleet) State(i uint32) State { return f.ues[i].state }
+
+// StartKey is the timer the runtime arms at time 0 to start the arrivals.
+var StartKey = sim.TimerKey{Kind: TimerArrival}
+
+// Handle implements sim.Handler.
+func (f *Fleet) Handle(env sim.Env, ev sim.Event) {
+	switch ev.Kind {
+	case sim.EvTimer:
+		switch ev.Timer.Kind {
+		case TimerArrival:
+			f.arrive(env)
+		case TimerThink:
+			f.answer(env, uint32(ev.Timer.Ref), ev.ID)
+		case TimerF:
+			f.timeout(env, uint32(ev.Timer.Ref), ev.ID)
+		}
+	case sim.EvMessage:
+		if r, ok := ev.Msg.(*sipmsg.Response); ok {
+			f.response(env, r)
+		}
+	}
+}
+
+// First returns the time of the first arrival; the runtime arms StartKey
+// at it (sim.Runtime.ArmTimer) to bootstrap the fleet.
+func (f *Fleet) First() (time.Duration, bool) {
+	if len(f.ues) == 0 {
+		return 0, false
+	}
+	return f.cfg.Arrivals.Next()
+}
+
+// arrive starts the next UE at its intended time (now) and arms the
+// following arrival.
+func (f *Fleet) arrive(env sim.Env) {
+	if f.next >= uint32(len(f.ues)) {
+		return
+	}
+	f.start(env, f.next)
+	f.next++
+	if f.next >= uint32(len(f.ues)) {
+		return
+	}
+	if at, ok := f.cfg.Arrivals.Next(); ok {
+		env.SetTimer(at-env.Now(), StartKey)
+	}
+}
+
+func (f *Fleet) start(env sim.Env, i uint32) {
+	u := &f.ues[i]
+	f.Stats.Started++
+	if f.cfg.Collector != nil {
+		f.cfg.Collector.Attempt()
+	}
+	u.intended = env.Now()
+	u.callTag = env.Rand().Uint32()
+	u.state = Registering
+	impi := f.cfg.Population.IMPI.Format(i)
+	// TS 24.229 §5.1.1.2.1: the initial REGISTER carries an Authorization
+	// header with the private identity and empty nonce and response.
+	f.send(env, i, &sipmsg.Credentials{Username: impi, Realm: f.cfg.Population.Realm, URI: f.uri})
+}
+
+func (f *Fleet) send(env sim.Env, i uint32, cr *sipmsg.Credentials) {
+	u := &f.ues[i]
+	u.cseq++
+	r := env.Rand()
+	req := &sipmsg.Request{
+		CallID:     f.callID(i),
+		Branch:     "z9hG4bK" + strconv.FormatUint(r.Uint64(), 36),
+		FromTag:    strconv.FormatUint(uint64(r.Uint32()), 36),
+		CSeq:       u.cseq,
+		RequestURI: f.uri,
+		AOR:        f.cfg.Population.IMPU.Format(i),
+		Contact:    "sip:ue" + strconv.FormatUint(uint64(i), 10) + "@127.0.0.1",
+		Expires:    f.cfg.Expires,
+		Auth:       cr,
+	}
+	env.Send(f.cfg.SCSCF, req)
+	u.timer = env.SetTimer(f.cfg.TimerF, sim.TimerKey{Kind: TimerF, Ref: uint64(i)})
+}
+
+// callID is "<index>-<tag>@regstorm": the UE keeps one Call-ID for all its
+// registrations (RFC 3261 §10.2), and the index lets the fleet route a
+// response to its UE without a lookup table.
+func (f *Fleet) callID(i uint32) string {
+	return strconv.FormatUint(uint64(i), 10) + "-" + strconv.FormatUint(uint64(f.ues[i].callTag), 16) + "@regstorm"
+}
+
+func parseCallID(id string) (uint32, bool) {
+	dash := strings.IndexByte(id, '-')
+	if dash <= 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(id[:dash], 10, 32)
+	return uint32(n), err == nil
+}
+
+func (f *Fleet) response(env sim.Env, r *sipmsg.Response) {
+	f.Stats.Responses++
+	i, ok := parseCallID(r.CallID)
+	if !ok || i >= uint32(len(f.ues)) {
+		f.Stats.Stray++
+		return
+	}
+	u := &f.ues[i]
+	if (u.state != Registering && u.state != Answering) || r.CSeq != u.cseq || r.CallID != f.callID(i) {
+		f.Stats.Stray++ // a re-sent final reply, or a reply after Timer F
+		return
+	}
+	if !r.Final() {
+		return
+	}
+	env.CancelTimer(u.timer)
+	u.timer = 0
+	latency := env.Now() - u.intended
+	switch {
+	case r.Code == 401 && u.state == Registering && r.Challenge != nil:
+		if f.cfg.Collector != nil {
+			f.cfg.Collector.Challenged(latency)
+		}
+		f.challenged(env, i, r.Challenge)
+	case r.Code >= 200 && r.Code < 300:
+		u.state = Registered
+		f.done(i, r.Code, latency)
+	default:
+		u.state = Failed
+		f.done(i, r.Code, latency)
+	}
+}
+
+// challenged verifies AUTN (TS 33.102 §6.3.3) and starts the think time.
+func (f *Fleet) challenged(env sim.Env, i uint32, ch *sipmsg.Challenge) {
+	u := &f.ues[i]
+	u.state = Challenged
+	u.challenge = ch
+	u.timer = env.SetTimer(f.cfg.ThinkTime.Sample(env.Rand()), sim.TimerKey{Kind: TimerThink, Ref: uint64(i)})
+}
+
+// answer computes RES and the Digest-AKAv1-MD5 response (RFC 3310 §3.4) and
+// sends the authenticated REGISTER.
+func (f *Fleet) answer(env sim.Env, i uint32, id sim.TimerID) {
+	u := &f.ues[i]
+	if u.state != Challenged || u.timer != id {
+		return
+	}
+	ch := u.challenge
+	u.challenge = nil
+	keys := aka.DeriveKeys(f.cfg.Population.KeySeed, i)
+	nonce, err := decodeNonce(ch.Nonce)
+	var res aka.Result
+	if err == nil {
+		res, err = aka.Verify(&keys, nonce)
+	}
+	if err != nil {
+		// A real UE answers an unverifiable challenge with an empty
+		// response (TS 24.229 §5.1.1.5.3); the procedure has failed here.
+		f.Stats.MACFailures++
+		u.state = Failed
+		f.done(i, 401, env.Now()-u.intended)
+		return
+	}
+	if res.SQN <= u.lastSQN {
+		f.Stats.SQNFailures++
+		u.state = Failed
+		f.done(i, 401, env.Now()-u.intended)
+		return
+	}
+	u.lastSQN = res.SQN
+	qop := ""
+	if hasToken(ch.QOP, "auth") {
+		qop = "auth"
+	}
+	p := aka.DigestParams{Username: f.cfg.Population.IMPI.Format(i), Realm: ch.Realm, Nonce: ch.Nonce,
+		Method: "REGISTER", URI: f.uri, QOP: qop}
+	if qop != "" {
+		p.NC = "00000001"
+		p.CNonce = strconv.FormatUint(env.Rand().Uint64(), 16)
+	}
+	u.state = Answering
+	f.send(env, i, &sipmsg.Credentials{Username: p.Username, Realm: p.Realm, Nonce: p.Nonce, URI: p.URI,
+		Response: aka.AKAv1Response(res.RES[:], &p), Algorithm: "AKAv1-MD5", QOP: qop, NC: p.NC, CNonce: p.CNonce})
+}
+
+// timeout is Timer F: the transaction failed; RFC 3261 §8.1.3.1 treats it
+// as a 408.
+func (f *Fleet) timeout(env sim.Env, i uint32, id sim.TimerID) {
+	u := &f.ues[i]
+	if u.timer != id || (u.state != Registering && u.state != Answering) {
+		return
+	}
+	f.Stats.TimerFExpiry++
+	u.timer = 0
+	u.state = Failed
+	f.done(i, 408, env.Now()-u.intended)
+}
+
+func (f *Fleet) done(i uint32, code int, latency time.Duration) {
+	if f.cfg.Collector != nil {
+		f.cfg.Collector.Done(code, latency)
+	}
+}
+
+func hasToken(list, tok string) bool {
+	for _, t := range strings.Split(list, ",") {
+		if strings.TrimSpace(t) == tok {
+			return true
+		}
+	}
+	return false
+}
+
+func decodeNonce(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
