@@ -94,8 +94,41 @@ var section = map[string]string{
 	"UE": "ue", "SCSCF": "scscf", "HSS": "hss", "Variant": "a variant", "Dist": "a distribution",
 }
 
-// yamlProblems turns yaml.v3 errors into "where:line: message" lines.
-func yamlProblems(err error, where string) []string {
+// keyAtLine returns the dotted path of the key on a line ("" if none).
+func keyAtLine(n *yaml.Node, line int, prefix string) string {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if k := keyAtLine(c, line, prefix); k != "" {
+				return k
+			}
+		}
+	case yaml.MappingNode:
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			path := n.Content[j].Value
+			if prefix != "" {
+				path = prefix + "." + path
+			}
+			if n.Content[j].Line == line && n.Content[j+1].Kind == yaml.ScalarNode && n.Content[j+1].Line == line {
+				return path
+			}
+			if k := keyAtLine(n.Content[j+1], line, path); k != "" {
+				return k
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if k := keyAtLine(c, line, prefix+"."+strconv.Itoa(i)); k != "" {
+				return k
+			}
+		}
+	}
+	return ""
+}
+
+// yamlProblems turns yaml.v3 errors into "where:line: message" lines; root,
+// when known, names the key of a mistyped value.
+func yamlProblems(err error, where string, root ...*yaml.Node) []string {
 	var msgs []string
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
@@ -112,6 +145,13 @@ func yamlProblems(err error, where string) []string {
 				msg = fmt.Sprintf("unknown key %q in %s", f[1], section[f[2]])
 			}
 			msg = strings.ReplaceAll(msg, "profiles.", "")
+			if len(root) > 0 && !strings.HasPrefix(msg, "unknown key") {
+				if l, err := strconv.Atoi(g[1]); err == nil {
+					if k := keyAtLine(root[0], l, ""); k != "" {
+						msg = k + ": " + msg
+					}
+				}
+			}
 			out = append(out, where+":"+g[1]+": "+msg)
 			continue
 		}
@@ -123,25 +163,24 @@ func yamlProblems(err error, where string) []string {
 // Parse decodes src (named where in messages) over Defaults, applies sets
 // and validates.
 func Parse(src []byte, where string, sets []string) (*Profile, error) {
-	p := Defaults()
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	dec.KnownFields(true)
-	if err := dec.Decode(&p); err != nil {
-		if err.Error() == "EOF" {
-			return nil, &Error{[]string{where + ": empty profile"}}
-		}
-		return nil, &Error{yamlProblems(err, where)}
-	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(src, &root); err != nil {
 		return nil, &Error{yamlProblems(err, where)}
 	}
-	if len(sets) > 0 {
-		for _, s := range sets {
-			if err := applySet(&root, s); err != nil {
-				return nil, &Error{[]string{"--set " + s + ": " + err.Error()}}
-			}
+	if root.Kind == 0 {
+		return nil, &Error{[]string{where + ": empty profile"}}
+	}
+	p := Defaults()
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	dec.KnownFields(true)
+	if err := dec.Decode(&p); err != nil {
+		return nil, &Error{yamlProblems(err, where, &root)}
+	}
+	for _, set := range sets {
+		if err := applySet(&root, set); err != nil {
+			return nil, &Error{[]string{"--set " + set + ": " + err.Error()}}
 		}
+		// Re-decode after each override so a bad one is named.
 		out, err := yaml.Marshal(&root)
 		if err != nil {
 			return nil, fmt.Errorf("profiles: re-encoding after --set: %w", err)
@@ -152,7 +191,13 @@ func Parse(src []byte, where string, sets []string) (*Profile, error) {
 		if err := dec.Decode(&p); err != nil {
 			var msgs []string
 			for _, m := range yamlProblems(err, "") {
-				msgs = append(msgs, "--set: "+strings.TrimLeft(lineRE.ReplaceAllString(strings.TrimPrefix(m, ":"), "$2"), "0123456789: "))
+				m = strings.TrimPrefix(m, ":")
+				if g := lineRE.FindStringSubmatch(m); g != nil {
+					m = g[2]
+				} else if i := strings.Index(m, ": "); i >= 0 && strings.Trim(m[:i], "0123456789") == "" {
+					m = m[i+2:]
+				}
+				msgs = append(msgs, "--set "+set+": "+m)
 			}
 			return nil, &Error{msgs}
 		}
@@ -232,55 +277,50 @@ type validator struct {
 	problems []string
 }
 
-// lineOf finds the line of the value at a dotted path ("" if unknown, i.e.
-// set by --set or left at its default).
-func (v *validator) lineOf(p string) string {
+// lineOf finds the line of the key at a dotted path: "" and set=false when
+// the path is not in the document (a default), set=true when --set wrote it.
+func (v *validator) lineOf(p string) (line string, set bool) {
 	n := v.root
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
 	}
-	line := 0
+	l := 0
 	for _, part := range strings.Split(p, ".") {
+		var next *yaml.Node
 		switch n.Kind {
 		case yaml.MappingNode:
-			var next *yaml.Node
 			for j := 0; j+1 < len(n.Content); j += 2 {
 				if n.Content[j].Value == part {
 					next = n.Content[j+1]
-					line = n.Content[j].Line
+					l = n.Content[j].Line
 				}
 			}
-			if next == nil {
-				return lineStr(line)
-			}
-			n = next
 		case yaml.SequenceNode:
-			idx, err := strconv.Atoi(part)
-			if err != nil || idx >= len(n.Content) {
-				return lineStr(line)
+			if idx, err := strconv.Atoi(part); err == nil && idx < len(n.Content) {
+				next = n.Content[idx]
+				l = next.Line
 			}
-			n = n.Content[idx]
-			line = n.Line
-		default:
-			return lineStr(line)
 		}
+		if next == nil {
+			return "", false
+		}
+		if next.Line == 0 || l == 0 {
+			return "", true
+		}
+		n = next
 	}
-	return lineStr(line)
-}
-
-func lineStr(l int) string {
-	if l == 0 {
-		return ""
-	}
-	return strconv.Itoa(l)
+	return strconv.Itoa(l), false
 }
 
 func (v *validator) addf(key, format string, args ...any) {
 	loc := v.where
-	if l := v.lineOf(key); l != "" {
+	switch l, set := v.lineOf(key); {
+	case l != "":
 		loc += ":" + l
-	} else if v.where != "" {
-		loc += " (default or --set)"
+	case set:
+		loc = "--set " + key
+	default:
+		loc += " (default)"
 	}
 	v.problems = append(v.problems, fmt.Sprintf("%s: %s: %s", loc, key, fmt.Sprintf(format, args...)))
 }

@@ -22,7 +22,8 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
 	if err != nil || n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: %q is not a duration (write e.g. 500ms, 10s, 1m30s)", n.Line, n.Value)
+		// A TypeError lets the decoder go on and report every problem.
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a duration (write e.g. 500ms, 10s, 1m30s)", n.Line, n.Value)}}
 	}
 	*d = Duration(v)
 	return nil

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestRunDefaultWritesSummary(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := runCLI(t, "run", "--out", dir, "--set", "ues=2000")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"t_continue", "t_continue_skip_timer", "route executed", "active transaction not found"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Profile  string
+		Seed     uint64
+		Variants []struct {
+			Name      string
+			MARResume string `json:"mar_resume"`
+			Callbacks struct {
+				MAR struct {
+					CompletionRate float64 `json:"completion_rate"`
+				} `json:"mar"`
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Profile != "default" || s.Seed != 1 || len(s.Variants) != 2 || s.Variants[0].Callbacks.MAR.CompletionRate != 0 ||
+		s.Variants[1].Callbacks.MAR.CompletionRate != 1 {
+		t.Errorf("summary %+v", s)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run-info.json")); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestRunSameSeedSameBytes(t *testing.T) {
+	var sums [3][]byte
+	for i, seed := range []string{"7", "7", "8"} {
+		dir := t.TempDir()
+		if code, _, errs := runCLI(t, "run", "default", "--seed", seed, "--out", dir, "--set", "ues=1500"); code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		sums[i], _ = os.ReadFile(filepath.Join(dir, "summary.json"))
+	}
+	if !bytes.Equal(sums[0], sums[1]) {
+		t.Error("same seed, different summary.json")
+	}
+	if bytes.Equal(sums[0], sums[2]) {
+		t.Error("different seeds, same summary.json")
+	}
+}
+
+func TestBadInputExitsTwo(t *testing.T) {
+	dir := t.TempDir()
+	typo := filepath.Join(dir, "typo.yaml")
+	os.WriteFile(typo, []byte("name: t\nues: 10\narrival:\n  shpe: uniform\nvariants:\n  - {name: a, mar_resume: t_continue}\n"), 0o644)
+	neg := filepath.Join(dir, "neg.yaml")
+	os.WriteFile(neg, []byte("name: t\nues: -3\nvariants:\n  - {name: a, mar_resume: t_continue}\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", typo}, typo + `:4: unknown key "shpe" in arrival`},
+		{[]string{"run", neg}, neg + ":2: ues: must be a positive number of UEs, got -3"},
+		{[]string{"run", "--seed", "x"}, `--seed "x"`},
+		{[]string{"run", "a", "b"}, "one profile"},
+		{[]string{"run", "--nosuchflag"}, "flag provided but not defined"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{nil, "Usage"},
+	} {
+		code, _, errs := runCLI(t, c.args...)
+		if code != exitBadInput || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
+		}
+	}
+}
+
+func TestProfilesAndVersion(t *testing.T) {
+	code, out, _ := runCLI(t, "profiles")
+	if code != 0 || !strings.Contains(out, "default") {
+		t.Errorf("profiles: %d %q", code, out)
+	}
+	code, out, _ = runCLI(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "regstorm ") {
+		t.Errorf("version: %d %q", code, out)
+	}
+}

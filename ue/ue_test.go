@@ -1,0 +1,122 @@
+package ue
+
+import (
+	"encoding/base64"
+	"testing"
+	"time"
+
+	"github.com/regstorm/regstorm/internal/sipmsg"
+	"github.com/regstorm/regstorm/internal/subscriber"
+	"github.com/regstorm/regstorm/results"
+	"github.com/regstorm/regstorm/sim"
+)
+
+// registrar is a scripted peer: it answers each REGISTER with reply (or
+// not at all when reply is nil).
+type registrar struct {
+	reqs  []*sipmsg.Request
+	reply func(r *sipmsg.Request) *sipmsg.Response
+}
+
+func (s *registrar) Handle(env sim.Env, ev sim.Event) {
+	r := ev.Msg.(*sipmsg.Request)
+	s.reqs = append(s.reqs, r)
+	if s.reply != nil {
+		if resp := s.reply(r); resp != nil {
+			resp.CallID, resp.CSeq, resp.Branch = r.CallID, r.CSeq, r.Branch
+			env.Send(ev.From, resp)
+		}
+	}
+}
+
+type steps struct{ at []time.Duration }
+
+func (s *steps) Next() (time.Duration, bool) {
+	if len(s.at) == 0 {
+		return 0, false
+	}
+	a := s.at[0]
+	s.at = s.at[1:]
+	return a, true
+}
+
+func fleet(t *testing.T, n uint32, reg *registrar, arrivals ...time.Duration) (*sim.Runtime, *Fleet, *results.Collector) {
+	t.Helper()
+	impi, _ := subscriber.ParseTemplate("user{n}@ims.example.org")
+	impu, _ := subscriber.ParseTemplate("sip:user{n}@ims.example.org")
+	rt := sim.New(1)
+	nu := rt.AddNode("ue", nil)
+	ns := rt.AddNode("scscf", reg)
+	col := results.NewCollector()
+	f, err := New(Config{Population: subscriber.Population{Count: n, Realm: "ims.example.org", IMPI: impi, IMPU: impu},
+		SCSCF: ns, Arrivals: &steps{arrivals}, ThinkTime: sim.Constant{D: 5 * time.Millisecond}, TimerF: 32 * time.Second,
+		Expires: 600000, Collector: col})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt.SetHandler(nu, f)
+	if at, ok := f.First(); ok {
+		rt.ArmTimer(nu, at, StartKey)
+	}
+	return rt, f, col
+}
+
+// TS 24.229 §5.1.1.2.1: the initial REGISTER carries the IMPI in an
+// Authorization header with an empty response, and UEs start at their
+// intended times.
+func TestInitialRegisterAndArrivals(t *testing.T) {
+	reg := &registrar{}
+	rt, f, _ := fleet(t, 3, reg, 0, time.Second, 2500*time.Millisecond)
+	rt.Run(3 * time.Second)
+	if len(reg.reqs) != 3 || f.Stats.Started != 3 {
+		t.Fatalf("requests %d started %d", len(reg.reqs), f.Stats.Started)
+	}
+	r := reg.reqs[1]
+	if r.AOR != "sip:user1@ims.example.org" || r.Auth == nil || r.Auth.Username != "user1@ims.example.org" ||
+		r.Auth.Response != "" || r.Expires != 600000 || r.CSeq != 1 {
+		t.Fatalf("REGISTER %+v %+v", r, r.Auth)
+	}
+	if id, ok := parseCallID(r.CallID); !ok || id != 1 {
+		t.Fatalf("Call-ID %q does not route back to UE 1", r.CallID)
+	}
+}
+
+// RFC 3261 §17.1.2.2 / §8.1.3.1: no answer ends the transaction at Timer F
+// (64·T1 = 32 s) as a 408, measured from the intended send time.
+func TestTimerF(t *testing.T) {
+	rt, f, col := fleet(t, 1, &registrar{}, time.Second)
+	rt.Run(0)
+	if f.State(0) != Failed || col.ByCode[408] != 1 || f.Stats.TimerFExpiry != 1 || rt.Now() != 33*time.Second {
+		t.Fatalf("state %v codes %v stats %+v at %v", f.State(0), col.ByCode, f.Stats, rt.Now())
+	}
+}
+
+// TS 33.102 §6.3.3: a challenge whose AUTN does not verify is not answered.
+func TestBadAUTNNotAnswered(t *testing.T) {
+	reg := &registrar{reply: func(r *sipmsg.Request) *sipmsg.Response {
+		return &sipmsg.Response{Code: 401, Challenge: &sipmsg.Challenge{Realm: "ims.example.org", QOP: "auth",
+			Nonce: base64.StdEncoding.EncodeToString(make([]byte, 32))}}
+	}}
+	rt, f, col := fleet(t, 1, reg, 0)
+	rt.Run(0)
+	if len(reg.reqs) != 1 || f.Stats.MACFailures != 1 || col.Failed != 1 || col.ByCode[401] != 1 {
+		t.Fatalf("requests %d stats %+v codes %v", len(reg.reqs), f.Stats, col.ByCode)
+	}
+}
+
+// Final responses other than 401/2xx end the procedure with their code;
+// responses that match no outstanding request are counted as stray.
+func TestFailureAndStrayResponses(t *testing.T) {
+	reg := &registrar{reply: func(r *sipmsg.Request) *sipmsg.Response { return &sipmsg.Response{Code: 503} }}
+	rt, f, col := fleet(t, 2, reg, 0, 0)
+	rt.Run(0)
+	if col.ByCode[503] != 2 || col.Failed != 2 {
+		t.Fatalf("codes %v", col.ByCode)
+	}
+	rt.Deliver(rt.Now(), 2, 1, &sipmsg.Response{Code: 200, CallID: reg.reqs[0].CallID, CSeq: 1})
+	rt.Deliver(rt.Now(), 2, 1, &sipmsg.Response{Code: 200, CallID: "garbage"})
+	rt.Run(0)
+	if f.Stats.Stray != 2 || col.Succeeded != 0 {
+		t.Fatalf("stray %d succeeded %d", f.Stats.Stray, col.Succeeded)
+	}
+}
