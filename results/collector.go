@@ -14,6 +14,8 @@ const (
 	CallbackMAR CallbackKind = iota
 	// CallbackSAR is ims_registrar_scscf's SAA callback (PRE_REG_SAR_REPLY / REG_SAR_REPLY).
 	CallbackSAR
+	// CallbackResync is ims_auth's MAA callback of a resynchronisation MAR (REG_RESYNC_REPLY).
+	CallbackResync
 	numCallbackKinds
 )
 
@@ -23,6 +25,8 @@ func (k CallbackKind) String() string {
 		return "mar"
 	case CallbackSAR:
 		return "sar"
+	case CallbackResync:
+		return "resync"
 	}
 	return "?"
 }
@@ -55,6 +59,27 @@ type Collector struct {
 	Registration *hdr.Histogram // intended send -> 200 OK, µs
 	Challenge    *hdr.Histogram // intended send -> 401, µs
 	clamped      uint64
+
+	// Gauges per virtual second: the maximum seen in that second.
+	Suspended []int32 // transactions flagged T_ASYNC_SUSPENDED
+	OnWait    []int32 // transactions on their WAIT timer
+}
+
+// maxGaugeSeconds bounds the gauge series (about 11.6 days of virtual time).
+const maxGaugeSeconds = 1 << 20
+
+// Gauges records the S-CSCF's transaction gauges at now (called on change).
+func (c *Collector) Gauges(now time.Duration, suspended, onWait int) {
+	sec := int(now / time.Second)
+	if sec < 0 || sec >= maxGaugeSeconds {
+		return
+	}
+	for len(c.Suspended) <= sec {
+		c.Suspended = append(c.Suspended, 0)
+		c.OnWait = append(c.OnWait, 0)
+	}
+	c.Suspended[sec] = max(c.Suspended[sec], int32(suspended))
+	c.OnWait[sec] = max(c.OnWait[sec], int32(onWait))
 }
 
 // NewCollector returns an empty collector.

@@ -43,8 +43,9 @@ type Registrations struct {
 
 // CallbackSummaries holds both callbacks.
 type CallbackSummaries struct {
-	MAR CallbackSummary `json:"mar"`
-	SAR CallbackSummary `json:"sar"`
+	MAR    CallbackSummary `json:"mar"`
+	SAR    CallbackSummary `json:"sar"`
+	Resync CallbackSummary `json:"resync"`
 }
 
 // CallbackSummary is one callback's completion.
@@ -107,8 +108,9 @@ func (c *Collector) Summarize(name, marResume string, reached time.Duration, eve
 			ByFinalCode: map[string]uint64{},
 		},
 		Callbacks: CallbackSummaries{
-			MAR: callbackSummary(&c.Callbacks[CallbackMAR]),
-			SAR: callbackSummary(&c.Callbacks[CallbackSAR]),
+			MAR:    callbackSummary(&c.Callbacks[CallbackMAR]),
+			SAR:    callbackSummary(&c.Callbacks[CallbackSAR]),
+			Resync: callbackSummary(&c.Callbacks[CallbackResync]),
 		},
 		LatencyMS: LatencySummaries{
 			Registration: percentiles(c.Registration),
@@ -164,7 +166,11 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	}{
 		{"MAR", func(v *VariantSummary) *CallbackSummary { return &v.Callbacks.MAR }},
 		{"SAR", func(v *VariantSummary) *CallbackSummary { return &v.Callbacks.SAR }},
+		{"resync", func(v *VariantSummary) *CallbackSummary { return &v.Callbacks.Resync }},
 	} {
+		if cb.name == "resync" && !anyInvoked(s.Variants, cb.get) {
+			continue
+		}
 		add(cb.name+" callbacks", func(v *VariantSummary) string { return num(cb.get(v).Invoked) })
 		add("  route executed", func(v *VariantSummary) string {
 			c := cb.get(v)
@@ -223,4 +229,27 @@ func unionKeys(vs []VariantSummary, get func(v *VariantSummary) map[string]uint6
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+func anyInvoked(vs []VariantSummary, get func(v *VariantSummary) *CallbackSummary) bool {
+	for i := range vs {
+		if get(&vs[i]).Invoked > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteGaugesCSV writes the per-second transaction gauges of each variant:
+// second,variant,suspended,on_wait.
+func WriteGaugesCSV(w io.Writer, names []string, cs []*Collector) error {
+	var b strings.Builder
+	b.WriteString("second,variant,suspended_max,on_wait_max\n")
+	for i, c := range cs {
+		for sec := range c.Suspended {
+			fmt.Fprintf(&b, "%d,%s,%d,%d\n", sec, names[i], c.Suspended[sec], c.OnWait[sec])
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }

@@ -4,9 +4,13 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"sort"
+	"strconv"
 	"time"
 
+	"github.com/regstorm/regstorm/hss/cx"
 	"github.com/regstorm/regstorm/internal/aka"
+	"github.com/regstorm/regstorm/internal/sipmsg"
 	"github.com/regstorm/regstorm/sim"
 )
 
@@ -14,67 +18,346 @@ import (
 type avState uint8
 
 const (
-	avSent avState = iota + 1
-	avUnused
+	avUnused avState = iota + 1 // fetched, not yet sent
+	avSent                      // sent in a challenge
+	avUsed                      // authenticated once; reusable with max_nonce_reuse
 )
 
-// authVector is one stored vector: the challenge's nonce and XRES.
+// authVector is one stored vector (ims_auth auth_vector).
 type authVector struct {
-	nonce   string
-	xres    [aka.RESLen]byte
-	xresLen uint8
-	state   avState
-	expires time.Duration
+	impu      string
+	nonce     string // base64(RAND‖AUTN)
+	xres      [16]byte
+	xresLen   uint8
+	ck, ik    string // hex, for the challenge
+	state     avState
+	validFrom time.Duration // when add_auth_vector ran (§9 race)
+	expires   time.Duration
+	useNB     uint32
 }
 
-// storeAV is add_auth_vector in SENT state with expiry now +
-// auth_vector_timeout. Expired vectors of the user are purged here (ims_auth
-// purges them every 10 s; doing it on insert keeps memory bounded with the
-// same observable effect on authentication).
-func (s *SCSCF) storeAV(env sim.Env, impi, nonce string, xres []byte) {
-	now := env.Now()
-	list := s.avs[impi][:0:0]
-	for _, av := range s.avs[impi] {
-		if av.expires > now {
-			list = append(list, av)
+// authResult of ims_www_authenticate (authorize.c).
+type authResult int8
+
+const (
+	authOK     authResult = 1
+	authError  authResult = -1 // no vector for this nonce (stale / unknown)
+	authBad    authResult = -2 // AUTH_INVALID_PASSWORD
+	authResync authResult = -9 // AUTH_RESYNC_REQUESTED
+)
+
+// purgedAt is when the vector purge timer (every AVPurgeInterval at
+// AVPurgePhase) removes a vector that expires at e: the first tick after e.
+func (s *SCSCF) purgedAt(e time.Duration) time.Duration {
+	iv, ph := s.cfg.AVPurgeInterval, s.cfg.AVPurgePhase
+	k := (e - ph) / iv
+	at := k*iv + ph
+	for at <= e {
+		at += iv
+	}
+	return at
+}
+
+func (s *SCSCF) avLive(av *authVector, now time.Duration) bool {
+	return now >= av.validFrom && now < s.purgedAt(av.expires)
+}
+
+// prune drops a user's purged vectors (the purge timer's effect) and
+// returns the live list.
+func (s *SCSCF) prune(impi string, now time.Duration) []authVector {
+	list := s.avs[impi]
+	out := list[:0]
+	for _, av := range list {
+		if now < s.purgedAt(av.expires) {
+			out = append(out, av)
 		}
 	}
-	av := authVector{nonce: nonce, state: avSent, expires: now + s.cfg.AVTimeout}
-	av.xresLen = uint8(copy(av.xres[:], xres))
-	s.avs[impi] = append(list, av)
+	if len(out) == 0 {
+		delete(s.avs, impi)
+		return nil
+	}
+	s.avs[impi] = out
+	return out
 }
 
-// authenticate is ims_www_authenticate() (authorize.c ims_authenticate,
-// §5.2): find the SENT vector with this nonce, check qop/nc, compare the MD5
-// digest computed with XRES as password. A match uses the vector up
-// (max_nonce_reuse = 0); a mismatch makes it useless.
-func (s *SCSCF) authenticate(env sim.Env, t *txn) bool {
-	cr := t.req.Auth
-	list := s.avs[cr.Username]
+// challenge is ims_www_challenge() (authorize.c ims_challenge, §5.1):
+// maa_return_code = -2; a cached UNUSED vector is sent at once; otherwise
+// suspend and send a MAR for av_request_at_once vectors.
+func (s *SCSCF) challenge(env sim.Env, t *txn) {
+	t.returnAVP = -2
+	impi := ""
+	if t.req.Auth != nil {
+		impi = t.req.Auth.Username
+	}
+	if impi == "" || t.req.AOR == "" {
+		s.reply(env, t, &sipmsg.Response{Code: 403, Reason: "Forbidden - Private/Public identity not found", Expires: -1})
+		return
+	}
+	t.impi = impi
+	if s.challengeFromCache(env, t) {
+		return
+	}
+	if !s.suspend(env, t) {
+		return
+	}
+	s.Stats.MARs++
+	m := &cx.MAR{UserName: impi, PublicIdentity: t.req.AOR, ServerName: s.cfg.Name, NumAuthItems: s.cfg.AVRequestAtOnce, Scheme: cx.SchemeAKAv1}
+	s.sendDiameter(env, t, cbMAR, &m.Header, m)
+}
+
+// challengeFromCache sends a 401 from an UNUSED vector without a MAR.
+func (s *SCSCF) challengeFromCache(env sim.Env, t *txn) bool {
 	now := env.Now()
+	list := s.prune(t.impi, now)
 	for i := range list {
 		av := &list[i]
-		if av.nonce != cr.Nonce || av.state != avSent || av.expires <= now {
-			continue
+		if av.state == avUnused && av.impu == t.req.AOR && s.avLive(av, now) {
+			s.Stats.DirectChallenge++
+			av.state = avSent
+			av.expires = now + s.cfg.AVTimeout
+			s.reply(env, t, s.challengeReply(av))
+			return true
 		}
-		ok := cr.QOP == "" || (cr.QOP == "auth" && cr.NC == "00000001")
-		if ok {
-			want := aka.AKAv1Response(av.xres[:av.xresLen], &aka.DigestParams{
-				Username: cr.Username, Realm: cr.Realm, Nonce: cr.Nonce, Method: "REGISTER",
-				URI: cr.URI, QOP: cr.QOP, NC: cr.NC, CNonce: cr.CNonce})
-			ok = subtle.ConstantTimeCompare([]byte(want), []byte(cr.Response)) == 1
-		}
-		s.avs[cr.Username] = append(list[:i], list[i+1:]...)
-		if len(s.avs[cr.Username]) == 0 {
-			delete(s.avs, cr.Username)
-		}
-		if ok {
-			t.impi = cr.Username
-		}
-		return ok
 	}
 	return false
 }
 
-func encodeNonce(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
-func hexs(b []byte) string        { return hex.EncodeToString(b) }
+func (s *SCSCF) challengeReply(av *authVector) *sipmsg.Response {
+	return &sipmsg.Response{Code: 401, Reason: "Unauthorized - Challenging the UE", Expires: -1,
+		Challenge: &sipmsg.Challenge{Realm: s.cfg.Realm, Nonce: av.nonce, Algorithm: "AKAv1-MD5", QOP: s.cfg.QOP, CK: av.ck, IK: av.ik}}
+}
+
+// marCallback is ims_auth cxdx_mar.c async_cdp_callback (§3.2, §6.5). t is
+// the transaction its unfiltered lookup found (nil if freed).
+func (s *SCSCF) marCallback(env sim.Env, kind callbackKind, label uint64, t *txn, maa *cx.MAA) {
+	route := s.routeMARReply
+	if kind == cbResync {
+		route = s.routeResyncReply
+	}
+	if maa == nil {
+		s.logf(env, t, "ERROR", "ims_auth [cxdx_mar.c]", "async_cdp_callback(): Transaction timeout - did not get MAA")
+		s.resume(env, kind.result(), label, s.cfg.MARResume, route)
+		return
+	}
+	if t == nil || t.deleted {
+		s.logf(env, nil, "ERROR", "ims_auth [cxdx_mar.c]", "async_cdp_callback(): t_continue: transaction not found")
+		s.record(kind.result(), false, ReasonFreed)
+		return
+	}
+	code, reason := classifyMAA(maa)
+	now := env.Now()
+	if code == 401 {
+		items := append([]cx.AuthItem(nil), maa.Items...)
+		sort.SliceStable(items, func(i, j int) bool { return items[i].ItemNumber < items[j].ItemNumber })
+		if kind == cbResync {
+			// Resync: every vector is stored UNUSED, no reply; the route
+			// challenges from the cache.
+			for i := range items {
+				s.addAV(t, &items[i], avUnused, now, now)
+			}
+		} else {
+			for i := 1; i < len(items); i++ {
+				s.addAV(t, &items[i], avUnused, now, now) // stored before the reply
+			}
+			av := s.newAV(t, &items[0], avSent, now, now)
+			s.reply(env, t, s.challengeReply(&av))
+			// add_auth_vector at the done: label runs after the 401 left,
+			// even when the reply was refused (§6.5, §9).
+			av.validFrom = now + s.cfg.AVStoreDelay
+			av.expires = now + s.cfg.AVTimeout
+			s.avs[t.impi] = append(s.prune(t.impi, now), av)
+		}
+		t.returnAVP = 1
+	} else {
+		if kind != cbResync {
+			s.reply(env, t, &sipmsg.Response{Code: code, Reason: reason, Expires: -1})
+		}
+		t.returnAVP = -1
+	}
+	s.logf(env, t, "INFO", "ims_auth [cxdx_mar.c]", "create_return_code(): created AVP successfully : [maa_return_code] - ["+
+		strconv.Itoa(t.returnAVP)+"]")
+	s.resume(env, kind.result(), label, s.cfg.MARResume, route)
+}
+
+func (s *SCSCF) newAV(t *txn, it *cx.AuthItem, st avState, from, now time.Duration) authVector {
+	av := authVector{impu: t.req.AOR, nonce: base64.StdEncoding.EncodeToString(it.Authenticate), state: st,
+		ck: hex.EncodeToString(it.CK), ik: hex.EncodeToString(it.IK), validFrom: from, expires: now + s.cfg.AVTimeout}
+	av.xresLen = uint8(copy(av.xres[:], it.Authorization))
+	return av
+}
+
+func (s *SCSCF) addAV(t *txn, it *cx.AuthItem, st avState, from, now time.Duration) {
+	s.avs[t.impi] = append(s.prune(t.impi, now), s.newAV(t, it, st, from, now))
+}
+
+// classifyMAA maps an MAA to the SIP reply ims_auth sends (§5.1 step 4).
+func classifyMAA(m *cx.MAA) (int, string) {
+	switch {
+	case m.ResultCode == cx.DiameterSuccess:
+		if m.UserName == "" {
+			return 403, "Forbidden - Private identity not found (Authorization: username)"
+		}
+		if m.PublicIdentity == "" {
+			return 403, "Forbidden - Public identity not found (To:)"
+		}
+		if len(m.Items) == 0 || len(m.Items[0].Authenticate) == 0 || len(m.Items[0].Authorization) == 0 {
+			return 403, "Forbidden - HSS returned no authentication vectors"
+		}
+		return 401, ""
+	case m.ResultCode == cx.DiameterUnableToComp:
+		return 403, "Forbidden - HSS Unable to comply"
+	case m.ResultCode != 0:
+		return 403, "Forbidden - HSS responded with unknown Result Code"
+	}
+	switch m.ExperimentalResult {
+	case cx.ErrorUserUnknown:
+		return 403, "Forbidden - HSS User Unknown"
+	case cx.ErrorIdentitiesDontMatch:
+		return 403, "Forbidden - HSS Identities don't match"
+	case cx.ErrorAuthSchemeNotSupported:
+		return 403, "Forbidden - HSS Authentication Scheme Unsupported"
+	}
+	return 403, "Forbidden - HSS responded with unknown Experimental Result Code"
+}
+
+// routeMARReply is route[REG_MAR_REPLY]: nothing to do when the module
+// already replied (1, -1); 500 "MAR failed" otherwise.
+func (s *SCSCF) routeMARReply(env sim.Env, t *txn) {
+	s.logf(env, t, "ALERT", "<script>", "MAR_REPLY_ROUTE_EXECUTED "+strconv.Itoa(t.returnAVP))
+	if t.returnAVP == 1 || t.returnAVP == -1 {
+		return
+	}
+	s.reply(env, t, &sipmsg.Response{Code: 500, Reason: "MAR failed", Expires: -1})
+}
+
+// routeResyncReply is route[REG_RESYNC_REPLY] of the Kamailio sample: on
+// success, challenge again (from the vectors the resync fetched).
+func (s *SCSCF) routeResyncReply(env sim.Env, t *txn) {
+	s.logf(env, t, "ALERT", "<script>", "RESYNC_REPLY_ROUTE_EXECUTED "+strconv.Itoa(t.returnAVP))
+	if t.returnAVP == 1 && s.challengeFromCache(env, t) {
+		return
+	}
+	s.reply(env, t, &sipmsg.Response{Code: 500, Reason: "MAR failed", Expires: -1})
+}
+
+// authenticate is ims_www_authenticate() (authorize.c ims_authenticate,
+// §5.2).
+func (s *SCSCF) authenticate(env sim.Env, t *txn) authResult {
+	cr := t.req.Auth
+	now := env.Now()
+	list := s.prune(cr.Username, now)
+	t.impi = cr.Username
+	if s.cfg.MaxNonceReuse > 0 {
+		for i := range list {
+			av := &list[i]
+			if av.state == avUsed && av.nonce == cr.Nonce && av.impu == t.req.AOR {
+				ok := s.digestOK(av, cr, av.useNB+1)
+				if ok {
+					av.useNB++
+					if av.useNB >= s.cfg.MaxNonceReuse {
+						s.removeAV(cr.Username, i)
+					}
+					return authOK
+				}
+				s.removeAV(cr.Username, i)
+				return authBad
+			}
+		}
+	}
+	// Every USED vector becomes USELESS before a SENT one is looked up.
+	list = s.dropState(cr.Username, avUsed)
+	for i := range list {
+		av := &list[i]
+		if av.state != avSent || av.nonce != cr.Nonce {
+			continue
+		}
+		if now < av.validFrom {
+			break // sent but not stored yet (§9): not found
+		}
+		if s.digestOK(av, cr, 1) {
+			if s.cfg.MaxNonceReuse > 0 {
+				av.state = avUsed
+				av.useNB = 1
+				av.expires = now + s.cfg.AVUsedTimeout
+			} else {
+				s.removeAV(cr.Username, i)
+			}
+			return authOK
+		}
+		s.removeAV(cr.Username, i)
+		if cr.AUTS != "" && s.cfg.ResyncEnabled {
+			return authResync
+		}
+		return authBad
+	}
+	if cr.AUTS != "" && s.cfg.ResyncEnabled {
+		return authResync
+	}
+	for i := range list {
+		if list[i].nonce == cr.Nonce && now < list[i].validFrom {
+			s.Stats.AVRaces++
+		}
+	}
+	return authError
+}
+
+// digestOK checks qop/nc and the MD5 digest with XRES as password.
+func (s *SCSCF) digestOK(av *authVector, cr *sipmsg.Credentials, wantNC uint32) bool {
+	if cr.QOP != "" {
+		nc, err := strconv.ParseUint(cr.NC, 16, 32)
+		if cr.QOP != "auth" || err != nil || uint32(nc) != wantNC {
+			return false
+		}
+	}
+	want := aka.AKAv1Response(av.xres[:av.xresLen], &aka.DigestParams{Username: cr.Username, Realm: cr.Realm,
+		Nonce: cr.Nonce, Method: "REGISTER", URI: cr.URI, QOP: cr.QOP, NC: cr.NC, CNonce: cr.CNonce})
+	return subtle.ConstantTimeCompare([]byte(want), []byte(cr.Response)) == 1
+}
+
+func (s *SCSCF) removeAV(impi string, i int) {
+	list := s.avs[impi]
+	list = append(list[:i], list[i+1:]...)
+	if len(list) == 0 {
+		delete(s.avs, impi)
+		return
+	}
+	s.avs[impi] = list
+}
+
+func (s *SCSCF) dropState(impi string, st avState) []authVector {
+	list := s.avs[impi]
+	out := list[:0]
+	for _, av := range list {
+		if av.state != st {
+			out = append(out, av)
+		}
+	}
+	if len(out) == 0 {
+		delete(s.avs, impi)
+		return nil
+	}
+	s.avs[impi] = out
+	return out
+}
+
+// resyncAuth is ims_www_resync_auth("REG_RESYNC_REPLY") (authorize.c,
+// TS 33.203 §6.1.2): suspend and send a MAR carrying RAND‖AUTS.
+func (s *SCSCF) resyncAuth(env sim.Env, t *txn) {
+	cr := t.req.Auth
+	nonce, err1 := base64.StdEncoding.DecodeString(cr.Nonce)
+	auts, err2 := base64.StdEncoding.DecodeString(cr.AUTS)
+	if err1 != nil || err2 != nil || len(nonce) < aka.RandLen || len(auts) != aka.AUTSLen {
+		s.Stats.AuthFailures++
+		s.reply(env, t, &sipmsg.Response{Code: 400, Reason: "Bad Request - invalid resync data", Expires: -1})
+		return
+	}
+	t.returnAVP = -2
+	if !s.suspend(env, t) {
+		return
+	}
+	s.Stats.Resyncs++
+	s.Stats.MARs++
+	m := &cx.MAR{UserName: cr.Username, PublicIdentity: t.req.AOR, ServerName: s.cfg.Name, NumAuthItems: 1,
+		Scheme: cx.SchemeAKAv1, Authorization: append(append([]byte(nil), nonce[:aka.RandLen]...), auts...)}
+	s.sendDiameter(env, t, cbResync, &m.Header, m)
+}

@@ -8,12 +8,40 @@ import (
 	"github.com/regstorm/regstorm/sim"
 )
 
+// callbackKind says which module callback a cdp transaction belongs to.
+type callbackKind uint8
+
+const (
+	cbMAR callbackKind = iota + 1
+	cbResync
+	cbSAR
+	cbSARTimeoutDereg // usrloc's TIMEOUT_DEREGISTRATION: no SIP transaction
+)
+
+func (k callbackKind) result() results.CallbackKind {
+	switch k {
+	case cbResync:
+		return results.CallbackResync
+	case cbSAR:
+		return results.CallbackSAR
+	}
+	return results.CallbackMAR
+}
+
 // cdpTrans is a cdp transaction (cdp transaction.c cdp_add_trans).
 type cdpTrans struct {
 	label uint64
-	kind  results.CallbackKind
+	kind  callbackKind
 	timer sim.TimerID
 	sent  time.Duration
+}
+
+// cdpJob is a Diameter answer in the cdp task queue.
+type cdpJob struct {
+	hbh uint32
+	msg sim.Message
+	ct  *cdpTrans // taken at dequeue; nil if the transaction timed out
+	t   *txn      // looked up (referenced) by the callback
 }
 
 // cdpTimeoutAt is when cdp_trans_timer fires for a request sent at now:
@@ -31,43 +59,75 @@ func (s *SCSCF) cdpTimeoutAt(now time.Duration) time.Duration {
 // sendDiameter is AAASendMessage with a callback. When the peer is down the
 // message is dropped and no transaction is created: no callback ever
 // arrives (the cxdx_send_* callers ignore the return value, §3.1).
-func (s *SCSCF) sendDiameter(env sim.Env, t *txn, kind results.CallbackKind, h *cx.Header, msg sim.Message) {
+func (s *SCSCF) sendDiameter(env sim.Env, t *txn, kind callbackKind, h *cx.Header, msg sim.Message) {
 	s.nextHBH++
 	h.HopByHop = s.nextHBH
 	h.EndToEnd = s.nextHBH
-	h.SessionID = s.cfg.OriginHost + ";" + toTag(t.label) + ";" + toTag(uint64(s.nextHBH))
+	h.SessionID = s.cfg.OriginHost + ";" + itoa(int64(s.nextHBH))
 	h.OriginHost, h.OriginRealm, h.DestRealm = s.cfg.OriginHost, s.cfg.OriginRealm, s.cfg.Realm
 	if s.PeerDown {
 		s.Stats.PeerDownDrops++
-		if s.cfg.Log != nil {
-			s.log(env, "ERROR: cdp [peerstatemachine.c]: AAASendMessage(): Peer not connected to "+s.cfg.Realm)
-		}
+		s.logf(env, t, "ERROR", "cdp [routing.c]", "get_routing_peer(): Can't find a suitable connected peer in the routing table for realm "+s.cfg.Realm)
 		return
 	}
 	now := env.Now()
-	ct := &cdpTrans{label: t.label, kind: kind, sent: now}
+	var label uint64
+	if t != nil {
+		label = t.label
+	}
+	ct := &cdpTrans{label: label, kind: kind, sent: now}
 	ct.timer = env.SetTimer(s.cdpTimeoutAt(now)-now, sim.TimerKey{Kind: TimerCDP, Ref: uint64(s.nextHBH)})
 	s.cdp[s.nextHBH] = ct
 	env.Send(s.cfg.HSS, msg)
 }
 
-// answer is cdp's api_process: cdp_take_trans, then the callback; an answer
-// without a transaction (it already timed out) is dropped silently.
-func (s *SCSCF) answer(env sim.Env, hbh uint32, msg sim.Message) {
-	ct, ok := s.cdp[hbh]
+// answerArrived queues a Diameter answer for the cdp workers.
+func (s *SCSCF) answerArrived(env sim.Env, hbh uint32, msg sim.Message) {
+	j, now, ok := s.cdw.Submit(env, cdpJob{hbh: hbh, msg: msg})
+	if !ok {
+		s.Stats.CDPQueueDrops++
+		return
+	}
+	if now {
+		s.cdpFinish(env, j)
+	}
+}
+
+// cdpTake runs when a cdp worker picks the answer: cdp_take_trans removes
+// the transaction (an answer without one is dropped silently, §3.1), and
+// the module callback's lookup takes a reference on the SIP transaction.
+func (s *SCSCF) cdpTake(env sim.Env, j *cdpJob) {
+	ct, ok := s.cdp[j.hbh]
 	if !ok {
 		s.Stats.LateAnswers++
 		return
 	}
-	delete(s.cdp, hbh)
+	delete(s.cdp, j.hbh)
 	env.CancelTimer(ct.timer)
-	if s.cfg.Log != nil && env.Now()-ct.sent > 500*time.Millisecond {
-		s.log(env, "ERROR: cdp [api_process.c]: Received diameter response outside of threshold (500) - "+
-			itoa((env.Now()-ct.sent).Milliseconds()))
+	j.ct = ct
+	if t := s.txns[ct.label]; t != nil && !t.deleted && ct.label != 0 {
+		t.refs++
+		j.t = t
 	}
-	s.callback(env, ct, msg)
 }
 
+// cdpFinish runs the module callback when the worker's service ends.
+func (s *SCSCF) cdpFinish(env sim.Env, j cdpJob) {
+	if j.ct == nil {
+		return
+	}
+	if d := env.Now() - j.ct.sent; d > 500*time.Millisecond {
+		s.logf(env, j.t, "ERROR", "cdp [api_process.c]", "api_callback(): Received diameter response outside of threshold (500) - "+
+			itoa(d.Milliseconds()))
+	}
+	s.callback(env, j.ct, j.t, j.msg)
+	if j.t != nil {
+		j.t.refs--
+	}
+}
+
+// cdpTimeout is cdp_trans_timer firing for one transaction: the callback
+// runs in the cdp timer process with is_timeout set.
 func (s *SCSCF) cdpTimeout(env sim.Env, hbh uint32) {
 	ct, ok := s.cdp[hbh]
 	if !ok {
@@ -75,16 +135,24 @@ func (s *SCSCF) cdpTimeout(env sim.Env, hbh uint32) {
 	}
 	delete(s.cdp, hbh)
 	s.Stats.CDPTimeouts++
-	s.callback(env, ct, nil)
+	var t *txn
+	if c := s.txns[ct.label]; c != nil && !c.deleted {
+		t = c
+	}
+	s.callback(env, ct, t, nil)
 }
 
-func (s *SCSCF) callback(env sim.Env, ct *cdpTrans, msg sim.Message) {
+func (s *SCSCF) callback(env sim.Env, ct *cdpTrans, t *txn, msg sim.Message) {
 	switch ct.kind {
-	case results.CallbackMAR:
+	case cbMAR, cbResync:
 		maa, _ := msg.(*cx.MAA)
-		s.marCallback(env, ct.label, maa)
-	case results.CallbackSAR:
+		s.marCallback(env, ct.kind, ct.label, t, maa)
+	case cbSAR:
 		saa, _ := msg.(*cx.SAA)
-		s.sarCallback(env, ct.label, saa)
+		s.sarCallback(env, ct.label, t, saa)
+	case cbSARTimeoutDereg:
+		if saa, ok := msg.(*cx.SAA); !ok || saa.ResultCode != cx.DiameterSuccess {
+			s.logf(env, nil, "ERROR", "ims_registrar_scscf [cxdx_sar.c]", "async_cdp_callback(): SAR (TIMEOUT_DEREGISTRATION) failed")
+		}
 	}
 }

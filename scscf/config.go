@@ -60,9 +60,17 @@ type Config struct {
 	CDPTimeout time.Duration // TransactionTimeout, whole seconds
 	CDPPhase   time.Duration // phase of the 1 s timeout scan, in [0, 1s)
 
-	// ims_auth (§4)
-	AVTimeout time.Duration // auth_vector_timeout
-	QOP       string        // registration_qop
+	// ims_auth (§4, §5.1-5.2, §9)
+	AVTimeout         time.Duration // auth_vector_timeout (SENT vectors)
+	AVUsedTimeout     time.Duration // auth_used_vector_timeout (USED vectors, nonce reuse)
+	AVPurgeInterval   time.Duration // the vector purge timer period (10 s)
+	AVPurgePhase      time.Duration // its phase, in [0, AVPurgeInterval)
+	AVStoreDelay      time.Duration // time between the 401 leaving and the vector being stored (§9 race)
+	AVRequestAtOnce   uint32        // av_request_at_once: vectors per MAR
+	MaxNonceReuse     uint32        // max_nonce_reuse
+	QOP               string        // registration_qop
+	ResyncEnabled     bool          // the config handles AUTS with ims_www_resync_auth (Kamailio sample)
+	RechallengeOnRetx bool          // no t_check_trans(): each retransmission re-runs ims_www_challenge (§6.3)
 
 	// Resume strategies (§6.1 version table).
 	MARResume    Strategy
@@ -74,6 +82,18 @@ type Config struct {
 	MinExpires           uint32
 	MaxExpires           uint32 // 0 = unlimited (5.6.3)
 	ExpiresBufferPercent uint32
+
+	// Processes (Kamailio children, cdp workers): service time per message
+	// and bounded receive queues. Children == 0 (or CDPWorkers == 0)
+	// disables the model: messages are handled at once at no cost.
+	Children     int
+	SIPService   sim.Dist
+	SIPQueue     int // receive queue (UDP socket buffer) in messages; overflow is dropped
+	CDPWorkers   int
+	CDPService   sim.Dist
+	CDPQueue     int
+	LogLine      string // file:line of the "active transaction not found" warning, per version
+	LogLevelWarn string // its level: WARNING, or ERROR in 5.1.10, 5.2.5-5.2.6, 5.3.0-5.3.2
 
 	// Collector receives callback outcomes; may be nil.
 	Collector *results.Collector
@@ -96,7 +116,19 @@ func Defaults() Config {
 		TMTick:               62500 * time.Microsecond,
 		CDPTimeout:           5 * time.Second,
 		AVTimeout:            60 * time.Second,
+		AVUsedTimeout:        3600 * time.Second,
+		AVPurgeInterval:      10 * time.Second,
+		AVRequestAtOnce:      1,
 		QOP:                  "auth",
+		ResyncEnabled:        true,
+		Children:             8,
+		SIPService:           sim.Constant{},
+		SIPQueue:             2048,
+		CDPWorkers:           4,
+		CDPService:           sim.Constant{},
+		CDPQueue:             1024,
+		LogLine:              "t_suspend.c:197",
+		LogLevelWarn:         "WARNING",
 		MARResume:            Filter,
 		SAROKResume:          NoFilter,
 		SARErrResume:         Filter,
@@ -131,8 +163,65 @@ func (c *Config) Validate() error {
 			break
 		}
 	}
+	if c.AVPurgeInterval <= 0 || c.AVPurgePhase < 0 || c.AVPurgePhase >= c.AVPurgeInterval || c.AVStoreDelay < 0 || c.AVUsedTimeout <= 0 {
+		errs = append(errs, errors.New("scscf: vector purge interval must be positive with phase in [0, interval), store delay >= 0"))
+	}
+	if c.AVRequestAtOnce == 0 || c.AVRequestAtOnce > 16 {
+		errs = append(errs, errors.New("scscf: av_request_at_once must be in 1..16"))
+	}
+	if c.Children < 0 || c.CDPWorkers < 0 || c.SIPQueue < 0 || c.CDPQueue < 0 {
+		errs = append(errs, errors.New("scscf: process counts and queue sizes must be >= 0"))
+	}
+	if (c.Children > 0 && c.SIPService == nil) || (c.CDPWorkers > 0 && c.CDPService == nil) {
+		errs = append(errs, errors.New("scscf: a process pool needs a service time distribution"))
+	}
 	if c.ExpiresBufferPercent > 100 {
 		errs = append(errs, errors.New("scscf: expires_buffer_percent must be <= 100"))
 	}
 	return errors.Join(errs...)
+}
+
+// Preset is a Kamailio version: the resume strategy of each callback
+// (KAMAILIO-MODEL.md §6.1) and the version-dependent defaults (§4, §6.7).
+type Preset struct {
+	Name         string
+	Describe     string
+	MAR          Strategy
+	SAROK        Strategy
+	SARErr       Strategy
+	MaxExpires   uint32
+	LogLine      string
+	LogLevelWarn string
+}
+
+// Presets, oldest first. Sources: KAMAILIO-MODEL.md §0 (fix status), §6.1
+// (version switch), §4 (max_expires 0 in 5.x, 600000 from 6.0), §6.7 (log
+// line numbers: 192 in 5.3.x-5.5.x, 197 in 5.6.3, 199 in master; 5.8.x
+// and 6.x are taken as master's).
+var Presets = []Preset{
+	{"kamailio-5.3", "5.3.3+: the WAIT filter on every callback (SAR success too)", Filter, Filter, Filter, 0, "t_suspend.c:192", "WARNING"},
+	{"kamailio-5.6", "5.6.3 (Debian bookworm): MAR t_continue, SAR success t_continue_skip_timer", Filter, NoFilter, Filter, 0, "t_suspend.c:197", "WARNING"},
+	{"kamailio-5.8", "5.8.x: as 5.6 (the #4205 fix was not backported)", Filter, NoFilter, Filter, 0, "t_suspend.c:199", "WARNING"},
+	{"kamailio-6.0.2", "6.0.0-6.0.2: as 5.6, max_expires 600000", Filter, NoFilter, Filter, 600000, "t_suspend.c:199", "WARNING"},
+	{"kamailio-6.0.3", "6.0.3: #4205 fixed, MAR t_continue_skip_timer", NoFilter, NoFilter, Filter, 600000, "t_suspend.c:199", "WARNING"},
+	{"kamailio-6.1", "6.1.x: #4205 fixed, MAR t_continue_skip_timer", NoFilter, NoFilter, Filter, 600000, "t_suspend.c:199", "WARNING"},
+}
+
+// LookupPreset finds a preset by name.
+func LookupPreset(name string) (Preset, error) {
+	var names []string
+	for _, p := range Presets {
+		if p.Name == name {
+			return p, nil
+		}
+		names = append(names, p.Name)
+	}
+	return Preset{}, fmt.Errorf("unknown Kamailio preset %q (want one of %v)", name, names)
+}
+
+// Apply sets the preset's strategies and version defaults on c.
+func (p Preset) Apply(c *Config) {
+	c.MARResume, c.SAROKResume, c.SARErrResume = p.MAR, p.SAROK, p.SARErr
+	c.MaxExpires = p.MaxExpires
+	c.LogLine, c.LogLevelWarn = p.LogLine, p.LogLevelWarn
 }

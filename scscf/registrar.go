@@ -10,10 +10,13 @@ import (
 	"github.com/regstorm/regstorm/sim"
 )
 
-// binding is a usrloc contact of an IMPU.
+// binding is a usrloc contact of an IMPU (ims_usrloc_scscf).
 type binding struct {
+	impi      string
 	contact   string
 	expiresAt time.Duration
+	id        uint64 // the expiry timer's reference
+	timer     sim.TimerID
 }
 
 // save is ims_registrar_scscf save() (save.c, §5.2-5.4): choose the
@@ -21,12 +24,11 @@ type binding struct {
 func (s *SCSCF) save(env sim.Env, t *txn) {
 	t.returnAVP = -2
 	req := t.req
-	b, registered := s.bindings[req.AOR]
-	registered = registered && b.expiresAt > env.Now()
+	_, registered := s.bindings[req.AOR]
 	t.expires = s.grantExpires(req.Expires)
 	avail := uint32(0)
 	switch {
-	case req.Expires == 0:
+	case t.expires == 0:
 		t.sarType = cx.UserDeregistration
 		avail = 1
 	case registered:
@@ -38,13 +40,14 @@ func (s *SCSCF) save(env sim.Env, t *txn) {
 	if !s.suspend(env, t) {
 		return
 	}
-	t.waiting = waitSAA
+	s.Stats.SARs++
 	m := &cx.SAR{UserName: t.impi, PublicIdentity: req.AOR, ServerName: s.cfg.Name,
 		AssignmentType: t.sarType, UserDataAvailable: avail}
-	s.sendDiameter(env, t, results.CallbackSAR, &m.Header, m)
+	s.sendDiameter(env, t, cbSAR, &m.Header, m)
 }
 
-// grantExpires applies default/min/max expires (registrar §4).
+// grantExpires applies default/min/max expires (registrar §4): min_expires
+// raises low values (no 423), max_expires 0 means unlimited.
 func (s *SCSCF) grantExpires(requested int32) uint32 {
 	if requested == 0 {
 		return 0
@@ -63,17 +66,14 @@ func (s *SCSCF) grantExpires(requested int32) uint32 {
 // sarCallback is ims_registrar_scscf cxdx_sar.c async_cdp_callback (§3.3,
 // §6.5): the lookup comes first; errors reply 500 and resume with the
 // error strategy, success replies 200 and resumes with the success one.
-func (s *SCSCF) sarCallback(env sim.Env, label uint64, saa *cx.SAA) {
-	t := s.txns[label]
+func (s *SCSCF) sarCallback(env sim.Env, label uint64, t *txn, saa *cx.SAA) {
 	if t == nil || t.deleted {
-		if s.cfg.Log != nil {
-			s.log(env, "ERROR: ims_registrar_scscf [cxdx_sar.c]: async_cdp_callback(): t_continue: transaction not found")
-		}
+		s.logf(env, nil, "ERROR", "ims_registrar_scscf [cxdx_sar.c]", "async_cdp_callback(): t_continue: transaction not found and t is now pointing to 0")
 		s.resume(env, results.CallbackSAR, label, Filter, s.routeSARReply)
 		return
 	}
-	if saa == nil && s.cfg.Log != nil {
-		s.log(env, "ERROR: ims_registrar_scscf [cxdx_sar.c]: async_cdp_callback(): Transaction timeout - did not get SAA")
+	if saa == nil {
+		s.logf(env, t, "ERROR", "ims_registrar_scscf [cxdx_sar.c]", "async_cdp_callback(): Transaction timeout - did not get SAA")
 	}
 	if saa == nil || saa.ResultCode != cx.DiameterSuccess || (t.sarType == cx.Registration && len(saa.UserData) == 0) {
 		t.returnAVP = -2
@@ -85,9 +85,9 @@ func (s *SCSCF) sarCallback(env sim.Env, label uint64, saa *cx.SAA) {
 	}
 	var granted int32
 	if t.expires == 0 {
-		delete(s.bindings, t.req.AOR)
+		s.unbind(env, t.req.AOR)
 	} else {
-		s.bindings[t.req.AOR] = binding{contact: t.req.Contact, expiresAt: env.Now() + time.Duration(t.expires)*time.Second}
+		s.bind(env, t)
 		granted = int32(t.expires - t.expires*s.cfg.ExpiresBufferPercent/100)
 	}
 	if t.sarType != cx.UnregisteredUser {
@@ -95,18 +95,53 @@ func (s *SCSCF) sarCallback(env sim.Env, label uint64, saa *cx.SAA) {
 			AssociatedURI: t.req.AOR, ServiceRoute: "<" + s.cfg.Name + ";lr>"})
 	}
 	t.returnAVP = 1
-	if s.cfg.Log != nil {
-		s.log(env, "INFO: ims_registrar_scscf [cxdx_sar.c]: create_return_code(): created AVP successfully : [saa_return_code] - ["+
-			strconv.Itoa(t.returnAVP)+"]")
-	}
+	s.logf(env, t, "INFO", "ims_registrar_scscf [cxdx_sar.c]", "create_return_code(): created AVP successfully : [saa_return_code] - ["+
+		strconv.Itoa(t.returnAVP)+"]")
 	s.resume(env, results.CallbackSAR, label, s.cfg.SAROKResume, s.routeSARReply)
+}
+
+// bind stores the contact in usrloc with its expiry timer.
+func (s *SCSCF) bind(env sim.Env, t *txn) {
+	if old, ok := s.bindings[t.req.AOR]; ok {
+		env.CancelTimer(old.timer)
+		delete(s.expiries, old.id)
+	}
+	s.nextBind++
+	d := time.Duration(t.expires) * time.Second
+	b := binding{impi: t.impi, contact: t.req.Contact, expiresAt: env.Now() + d, id: s.nextBind}
+	b.timer = env.SetTimer(d, sim.TimerKey{Kind: TimerUsrloc, Ref: b.id})
+	s.bindings[t.req.AOR] = b
+	s.expiries[b.id] = t.req.AOR
+}
+
+func (s *SCSCF) unbind(env sim.Env, impu string) {
+	if old, ok := s.bindings[impu]; ok {
+		env.CancelTimer(old.timer)
+		delete(s.expiries, old.id)
+		delete(s.bindings, impu)
+	}
+}
+
+// contactExpired is usrloc's expiry of the last contact of an IMPU: the
+// record goes and a SAR TIMEOUT_DEREGISTRATION is sent with no SIP
+// transaction; its answer is only logged (§5.4).
+func (s *SCSCF) contactExpired(env sim.Env, id uint64) {
+	impu, ok := s.expiries[id]
+	if !ok {
+		return
+	}
+	b := s.bindings[impu]
+	delete(s.expiries, id)
+	delete(s.bindings, impu)
+	s.Stats.TimeoutDeregs++
+	s.Stats.SARs++
+	m := &cx.SAR{UserName: b.impi, PublicIdentity: impu, ServerName: s.cfg.Name, AssignmentType: cx.TimeoutDeregistration, UserDataAvailable: 1}
+	s.sendDiameter(env, nil, cbSARTimeoutDereg, &m.Header, m)
 }
 
 // routeSARReply is route[PRE_REG_SAR_REPLY].
 func (s *SCSCF) routeSARReply(env sim.Env, t *txn) {
-	if s.cfg.Log != nil {
-		s.log(env, "ALERT: <script>: SAR_REPLY_ROUTE_EXECUTED "+strconv.Itoa(t.returnAVP))
-	}
+	s.logf(env, t, "ALERT", "<script>", "SAR_REPLY_ROUTE_EXECUTED "+strconv.Itoa(t.returnAVP))
 	if t.returnAVP == 1 {
 		return
 	}

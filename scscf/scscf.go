@@ -12,15 +12,30 @@ import (
 // Stats are the S-CSCF's own counters.
 type Stats struct {
 	Requests        uint64 // REGISTERs received
-	Retransmissions uint64 // absorbed by t_check_trans()
+	SIPQueueDrops   uint64 // REGISTERs lost to a full receive queue
+	Retransmissions uint64 // REGISTERs matching a live transaction
 	Transactions    uint64
 	Replies         uint64
+	RefusedReplies  uint64 // "can't generate ... when a final ... was sent out"
 	FRTimeouts      uint64
 	CDPTimeouts     uint64
+	CDPQueueDrops   uint64 // Diameter answers lost to a full cdp task queue
 	LateAnswers     uint64 // answers after their cdp transaction timed out
 	PeerDownDrops   uint64
+	WaitPostponed   uint64 // WAIT expiries postponed by a held reference
 	FreedSuspended  uint64 // freed by WAIT while still flagged suspended
 	AuthFailures    uint64
+	AVRaces         uint64 // authenticated REGISTERs that arrived before their vector was stored
+	Resyncs         uint64
+	DirectChallenge uint64 // 401s from an UNUSED vector, without a MAR
+	TimeoutDeregs   uint64 // usrloc contact expiries (SAR TIMEOUT_DEREGISTRATION)
+	MARs, SARs      uint64
+}
+
+// sipJob is a REGISTER waiting for or held by a SIP worker.
+type sipJob struct {
+	from sim.NodeID
+	req  *sipmsg.Request
 }
 
 // SCSCF is the core. It implements sim.Handler.
@@ -31,9 +46,15 @@ type SCSCF struct {
 	cdp       map[uint32]*cdpTrans
 	avs       map[string][]authVector // by IMPI
 	bindings  map[string]binding      // usrloc, by IMPU
+	expiries  map[uint64]string       // usrloc expiry timer ref -> IMPU
 	nextLabel uint64
 	nextHBH   uint32
+	nextBind  uint64
 	suspended int
+	onWait    int
+
+	sip sim.Pool[sipJob] // Kamailio children
+	cdw sim.Pool[cdpJob] // cdp workers
 
 	// PeerDown, when set, makes every Diameter send fail as if the HSS peer
 	// were not connected (fault injection and tests).
@@ -41,26 +62,76 @@ type SCSCF struct {
 	Stats    Stats
 }
 
+// Timer kinds of the S-CSCF.
+const (
+	// TimerFR is the blind UAC's final-response timer (Ref = label).
+	TimerFR uint32 = iota + 1
+	// TimerWait is the transaction's WAIT timer (Ref = label).
+	TimerWait
+	// TimerCDP is a cdp transaction timeout (Ref = hop-by-hop id).
+	TimerCDP
+	// TimerSIPWorker ends a SIP worker's service (Ref = pool slot).
+	TimerSIPWorker
+	// TimerCDPWorker ends a cdp worker's service (Ref = pool slot).
+	TimerCDPWorker
+	// TimerUsrloc expires a usrloc contact (Ref = binding id).
+	TimerUsrloc
+)
+
+// TimerName names a timer kind for traces.
+func TimerName(kind uint32) string {
+	switch kind {
+	case TimerFR:
+		return "tm.fr"
+	case TimerWait:
+		return "tm.wait"
+	case TimerCDP:
+		return "cdp.timeout"
+	case TimerSIPWorker:
+		return "sip.worker"
+	case TimerCDPWorker:
+		return "cdp.worker"
+	case TimerUsrloc:
+		return "usrloc.expiry"
+	}
+	return "scscf.?"
+}
+
 // New returns an S-CSCF.
 func New(cfg Config) (*SCSCF, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &SCSCF{
+	s := &SCSCF{
 		cfg:      cfg,
 		txns:     map[uint64]*txn{},
 		byBranch: map[string]uint64{},
 		cdp:      map[uint32]*cdpTrans{},
 		avs:      map[string][]authVector{},
 		bindings: map[string]binding{},
-	}, nil
+		expiries: map[uint64]string{},
+		sip:      sim.Pool[sipJob]{Kind: TimerSIPWorker, Servers: cfg.Children, QueueCap: cfg.SIPQueue, Service: cfg.SIPService},
+		cdw:      sim.Pool[cdpJob]{Kind: TimerCDPWorker, Servers: cfg.CDPWorkers, QueueCap: cfg.CDPQueue, Service: cfg.CDPService},
+	}
+	s.cdw.OnStart = s.cdpTake
+	return s, nil
 }
 
 // Suspended is the number of transactions flagged T_ASYNC_SUSPENDED.
 func (s *SCSCF) Suspended() int { return s.suspended }
 
+// OnWait is the number of transactions on their WAIT timer.
+func (s *SCSCF) OnWait() int { return s.onWait }
+
 // Live is the number of transactions still in the hash table.
 func (s *SCSCF) Live() int { return len(s.txns) }
+
+// Registered is the number of IMPUs with a usrloc contact.
+func (s *SCSCF) Registered() int { return len(s.bindings) }
+
+// SIPPool and CDPPool expose the process pools' counters.
+func (s *SCSCF) SIPPool() sim.PoolStats { return s.sip.Stats }
+func (s *SCSCF) CDPPool() sim.PoolStats { return s.cdw.Stats }
 
 // Handle implements sim.Handler.
 func (s *SCSCF) Handle(env sim.Env, ev sim.Event) {
@@ -68,11 +139,16 @@ func (s *SCSCF) Handle(env sim.Env, ev sim.Event) {
 	case sim.EvMessage:
 		switch m := ev.Msg.(type) {
 		case *sipmsg.Request:
-			s.register(env, ev.From, m)
+			s.Stats.Requests++
+			if j, now, ok := s.sip.Submit(env, sipJob{ev.From, m}); !ok {
+				s.Stats.SIPQueueDrops++
+			} else if now {
+				s.register(env, j.from, j.req)
+			}
 		case *cx.MAA:
-			s.answer(env, m.HopByHop, m)
+			s.answerArrived(env, m.HopByHop, m)
 		case *cx.SAA:
-			s.answer(env, m.HopByHop, m)
+			s.answerArrived(env, m.HopByHop, m)
 		}
 	case sim.EvTimer:
 		switch ev.Timer.Kind {
@@ -82,145 +158,57 @@ func (s *SCSCF) Handle(env sim.Env, ev sim.Event) {
 			}
 		case TimerWait:
 			if t := s.txns[ev.Timer.Ref]; t != nil && t.wait == ev.ID {
-				s.waitFired(t)
+				s.waitFired(env, t)
 			}
 		case TimerCDP:
 			s.cdpTimeout(env, uint32(ev.Timer.Ref))
+		case TimerSIPWorker:
+			if j, ok := s.sip.Done(env, ev); ok {
+				s.register(env, j.from, j.req)
+			}
+		case TimerCDPWorker:
+			if j, ok := s.cdw.Done(env, ev); ok {
+				s.cdpFinish(env, j)
+			}
+		case TimerUsrloc:
+			s.contactExpired(env, ev.Timer.Ref)
 		}
 	}
 }
 
 // register is route[REGISTER] of the modelled configuration.
 func (s *SCSCF) register(env sim.Env, from sim.NodeID, req *sipmsg.Request) {
-	s.Stats.Requests++
-	// t_check_trans(): a retransmission of a live transaction is absorbed;
-	// if a final reply was already sent, tm re-sends it.
-	if label, ok := s.byBranch[req.Branch]; ok {
-		if t := s.txns[label]; t != nil && !t.deleted {
-			s.Stats.Retransmissions++
-			if t.reply != nil {
-				env.Send(t.from, t.reply)
-			}
-			return
+	t := s.liveByBranch(req.Branch)
+	if t != nil {
+		s.Stats.Retransmissions++
+		// t_check_trans() / t_newtran() on a retransmission: the stored
+		// reply, if any, is sent again (t_retransmit_reply).
+		if t.reply != nil {
+			env.Send(t.from, t.reply)
 		}
+		if !s.cfg.RechallengeOnRetx {
+			return // absorbed: the sample configuration exits here
+		}
+		// Without t_check_trans() the route runs again on the existing
+		// transaction (§6.3 "custom configs").
+	} else {
+		t = s.newTxn(env, from, req)
 	}
-	t := s.newTxn(env, from, req)
-	if req.Auth == nil || req.Auth.Response == "" {
+	cr := req.Auth
+	if cr == nil || cr.Response == "" && cr.AUTS == "" {
 		s.challenge(env, t)
 		return
 	}
-	if !s.authenticate(env, t) {
+	switch s.authenticate(env, t) {
+	case authOK:
+		s.save(env, t)
+	case authResync:
+		s.resyncAuth(env, t)
+	default:
 		s.Stats.AuthFailures++
+		s.logf(env, t, "WARNING", "<script>", "AUTH_FAILED to="+req.AOR)
 		s.reply(env, t, &sipmsg.Response{Code: 403, Reason: "Forbidden - authentication failed", Expires: -1})
-		return
 	}
-	s.save(env, t)
-}
-
-// challenge is ims_www_challenge() (ims_auth authorize.c ims_challenge):
-// maa_return_code = -2, suspend, send MAR.
-func (s *SCSCF) challenge(env sim.Env, t *txn) {
-	t.returnAVP = -2
-	impi := ""
-	if t.req.Auth != nil {
-		impi = t.req.Auth.Username
-	}
-	if impi == "" || t.req.AOR == "" {
-		s.reply(env, t, &sipmsg.Response{Code: 403, Reason: "Forbidden - Private/Public identity not found", Expires: -1})
-		return
-	}
-	t.impi = impi
-	if !s.suspend(env, t) {
-		return
-	}
-	t.waiting = waitMAA
-	m := &cx.MAR{UserName: impi, PublicIdentity: t.req.AOR, ServerName: s.cfg.Name, NumAuthItems: 1, Scheme: cx.SchemeAKAv1}
-	s.sendDiameter(env, t, results.CallbackMAR, &m.Header, m)
-}
-
-// marCallback is ims_auth cxdx_mar.c async_cdp_callback (§3.2, §6.5).
-func (s *SCSCF) marCallback(env sim.Env, label uint64, maa *cx.MAA) {
-	if maa == nil {
-		if s.cfg.Log != nil {
-			s.log(env, "ERROR: ims_auth [cxdx_mar.c]: async_cdp_callback(): Transaction timeout - did not get MAA")
-		}
-		s.resume(env, results.CallbackMAR, label, s.cfg.MARResume, s.routeMARReply)
-		return
-	}
-	t := s.txns[label] // unfiltered t_lookup_ident
-	if t == nil || t.deleted {
-		if s.cfg.Log != nil {
-			s.log(env, "ERROR: ims_auth [cxdx_mar.c]: async_cdp_callback(): t_continue: transaction not found")
-		}
-		s.record(results.CallbackMAR, false, ReasonFreed)
-		return
-	}
-	code, reason := classifyMAA(maa)
-	if code == 401 {
-		item := firstItem(maa.Items)
-		ch := &sipmsg.Challenge{Realm: s.cfg.Realm, Nonce: encodeNonce(item.Authenticate), Algorithm: "AKAv1-MD5",
-			QOP: s.cfg.QOP, CK: hexs(item.CK), IK: hexs(item.IK)}
-		s.reply(env, t, &sipmsg.Response{Code: 401, Reason: "Unauthorized - Challenging the UE", Challenge: ch, Expires: -1})
-		// The vector is stored at the done: label, after the reply (§9).
-		s.storeAV(env, t.impi, ch.Nonce, item.Authorization)
-		t.returnAVP = 1
-	} else {
-		s.reply(env, t, &sipmsg.Response{Code: code, Reason: reason, Expires: -1})
-		t.returnAVP = -1
-	}
-	if s.cfg.Log != nil {
-		s.log(env, "INFO: ims_auth [cxdx_mar.c]: create_return_code(): created AVP successfully : [maa_return_code] - ["+
-			strconv.Itoa(t.returnAVP)+"]")
-	}
-	s.resume(env, results.CallbackMAR, label, s.cfg.MARResume, s.routeMARReply)
-}
-
-// classifyMAA maps an MAA to the SIP reply ims_auth sends (§5.1 step 4).
-func classifyMAA(m *cx.MAA) (int, string) {
-	switch {
-	case m.ResultCode == cx.DiameterSuccess:
-		if len(m.Items) == 0 || len(firstItem(m.Items).Authenticate) == 0 {
-			return 403, "Forbidden - HSS returned no authentication vectors"
-		}
-		return 401, ""
-	case m.ResultCode == cx.DiameterUnableToComp:
-		return 403, "Forbidden - HSS Unable to comply"
-	case m.ResultCode != 0:
-		return 403, "Forbidden - HSS responded with unknown Result Code"
-	}
-	switch m.ExperimentalResult {
-	case cx.ErrorUserUnknown:
-		return 403, "Forbidden - HSS User Unknown"
-	case cx.ErrorIdentitiesDontMatch:
-		return 403, "Forbidden - HSS Identities don't match"
-	case cx.ErrorAuthSchemeNotSupported:
-		return 403, "Forbidden - HSS Authentication Scheme Unsupported"
-	}
-	return 403, "Forbidden - HSS responded with unknown Experimental Result Code"
-}
-
-// firstItem returns the vector with the lowest SIP-Item-Number (ims_auth
-// sorts them).
-func firstItem(items []cx.AuthItem) *cx.AuthItem {
-	best := &items[0]
-	for i := range items {
-		if items[i].ItemNumber < best.ItemNumber {
-			best = &items[i]
-		}
-	}
-	return best
-}
-
-// routeMARReply is route[REG_MAR_REPLY]: nothing to do when the module
-// already replied (1, -1); 500 "MAR failed" otherwise.
-func (s *SCSCF) routeMARReply(env sim.Env, t *txn) {
-	if s.cfg.Log != nil {
-		s.log(env, "ALERT: <script>: MAR_REPLY_ROUTE_EXECUTED "+strconv.Itoa(t.returnAVP))
-	}
-	if t.returnAVP == 1 || t.returnAVP == -1 {
-		return
-	}
-	s.reply(env, t, &sipmsg.Response{Code: 500, Reason: "MAR failed", Expires: -1})
 }
 
 // resume runs t_continue / t_continue_skip_timer and records the outcome.
@@ -235,8 +223,24 @@ func (s *SCSCF) record(kind results.CallbackKind, ran bool, reason string) {
 	}
 }
 
-func (s *SCSCF) log(env sim.Env, line string) {
-	s.cfg.Log(env.Now(), line)
+func (s *SCSCF) gauges(env sim.Env) {
+	if s.cfg.Collector != nil {
+		s.cfg.Collector.Gauges(env.Now(), s.suspended, s.onWait)
+	}
+}
+
+// logf emits a Kamailio-style line, "{Call-ID} LEVEL: module [file]: text",
+// the Call-ID standing for a log_prefix, so one registration's lines can be
+// picked out of a trace.
+func (s *SCSCF) logf(env sim.Env, t *txn, level, where, text string) {
+	if s.cfg.Log == nil {
+		return
+	}
+	prefix := "{-} "
+	if t != nil {
+		prefix = "{" + t.req.CallID + " " + strconv.FormatUint(uint64(t.req.CSeq), 10) + " REGISTER} "
+	}
+	s.cfg.Log(env.Now(), prefix+level+": "+where+": "+text)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -8,29 +8,6 @@ import (
 	"github.com/regstorm/regstorm/sim"
 )
 
-// Timer kinds of the S-CSCF.
-const (
-	// TimerFR is the blind UAC's final-response timer (Ref = label).
-	TimerFR uint32 = iota + 1
-	// TimerWait is the transaction's WAIT timer (Ref = label).
-	TimerWait
-	// TimerCDP is a cdp transaction timeout (Ref = hop-by-hop id).
-	TimerCDP
-)
-
-// TimerName names a timer kind for traces.
-func TimerName(kind uint32) string {
-	switch kind {
-	case TimerFR:
-		return "tm.fr"
-	case TimerWait:
-		return "tm.wait"
-	case TimerCDP:
-		return "cdp.timeout"
-	}
-	return "scscf.?"
-}
-
 // Continue return codes of tm t_continue_helper (t_suspend.c).
 const (
 	ContRouteRan     = 0
@@ -47,14 +24,9 @@ const (
 	ReasonFreed        = "t_continue: transaction not found"
 )
 
-// pendingKind is what a suspended transaction waits for.
-type pendingKind uint8
-
-const (
-	waitNone pendingKind = iota
-	waitMAA
-	waitSAA
-)
+// tmLifetimeLimit bounds WAIT postponement while a reference is held
+// (tm TM_LIFETIME_LIMIT, timer.c wait_handler).
+const tmLifetimeLimit = 90 * time.Second
 
 // txn is a tm cell (KAMAILIO-MODEL.md §6.2).
 type txn struct {
@@ -67,31 +39,40 @@ type txn struct {
 	uasStatus int // 0 none, else last code sent
 	reply     *sipmsg.Response
 	suspended bool // T_ASYNC_SUSPENDED
-	blindLast int  // last_received of the blind branch: 0, 408 or 500
+	blindLast int  // last_received of the latest blind branch: 0, 408 or 500
 
-	fr     sim.TimerID
-	frAt   time.Duration // 0 = no FR timer armed
-	wait   sim.TimerID
-	waitAt time.Duration // 0 = not on WAIT (t_on_wait false)
+	fr        sim.TimerID
+	frAt      time.Duration // 0 = no FR timer armed
+	wait      sim.TimerID
+	waitAt    time.Duration // 0 = not on WAIT (t_on_wait false)
+	firstWait time.Duration
+	refs      int // references held by callbacks in progress
+	deleted   bool
 
-	deleted bool
-
-	waiting   pendingKind
 	impi      string
 	sarType   uint32
 	expires   uint32 // granted registration expiry, seconds
 	returnAVP int    // maa_return_code / saa_return_code
 }
 
-// tick quantisation: a tm timer is armed from the integer tick at arming
-// time with its timeout rounded up to ticks, so it can fire up to one tick
-// early (timer_ticks.h TIMER_TICKS_HZ = 16; timer.h _set_fr_retr).
+// tmExpiry quantises a tm timer: armed from the integer tick at arming time
+// with its timeout rounded up to ticks, so it can fire up to one tick early
+// (timer_ticks.h TIMER_TICKS_HZ = 16; timer.h _set_fr_retr).
 func (s *SCSCF) tmExpiry(now, timeout time.Duration) time.Duration {
 	t := s.cfg.TMTick
 	if t <= 0 {
 		return now + timeout
 	}
 	return (now/t)*t + ((timeout+t-1)/t)*t
+}
+
+func (s *SCSCF) liveByBranch(branch string) *txn {
+	if label, ok := s.byBranch[branch]; ok {
+		if t := s.txns[label]; t != nil && !t.deleted {
+			return t
+		}
+	}
+	return nil
 }
 
 // newTxn is t_newtran().
@@ -106,18 +87,25 @@ func (s *SCSCF) newTxn(env sim.Env, from sim.NodeID, req *sipmsg.Request) *txn {
 }
 
 // suspend is t_suspend() with add_blind_uac(): only the FR timer of the
-// blind branch is armed, at min(now + fr_timer, end_of_life)
-// (t_suspend.c, t_fwd.c add_blind_uac, t_lookup.c end_of_life).
+// blind branch is armed, at min(now + fr_timer, end_of_life) (t_suspend.c,
+// t_fwd.c add_blind_uac, t_lookup.c end_of_life). A second suspend of the
+// same transaction adds another blind branch; the transaction completes
+// when its latest branch does, so the FR timer moves to the new branch.
 func (s *SCSCF) suspend(env sim.Env, t *txn) bool {
 	if t.uasStatus >= 200 {
-		return false // -3
+		s.logf(env, t, "ERROR", "tm [t_suspend.c]", "t_suspend(): final reply already sent, cannot suspend (-3)")
+		return false
+	}
+	if !t.suspended {
+		s.suspended++
 	}
 	t.suspended = true
 	t.blindLast = 0
+	s.stopFR(env, t)
 	at := min(s.tmExpiry(env.Now(), s.cfg.FRTimer), t.eol)
 	t.frAt = at
 	t.fr = env.SetTimer(at-env.Now(), sim.TimerKey{Kind: TimerFR, Ref: t.label})
-	s.suspended++
+	s.gauges(env)
 	return true
 }
 
@@ -126,10 +114,9 @@ func (s *SCSCF) suspend(env sim.Env, t *txn) bool {
 // (cleanup_uac_timers) and the WAIT timer armed (put_on_wait).
 func (s *SCSCF) reply(env sim.Env, t *txn, r *sipmsg.Response) bool {
 	if t.uasStatus >= 200 {
-		if s.cfg.Log != nil {
-			s.log(env, "INFO: tm [t_reply.c]: _reply_light(): can't generate "+strconv.Itoa(r.Code)+
-				" reply when a final "+strconv.Itoa(t.uasStatus)+" was sent out")
-		}
+		s.Stats.RefusedReplies++
+		s.logf(env, t, "INFO", "tm [t_reply.c]", "_reply_light(): can't generate "+strconv.Itoa(r.Code)+
+			" reply when a final "+strconv.Itoa(t.uasStatus)+" was sent out")
 		return false
 	}
 	r.CallID, r.Branch, r.FromTag, r.CSeq = t.req.CallID, t.req.Branch, t.req.FromTag, t.req.CSeq
@@ -153,13 +140,17 @@ func (s *SCSCF) stopFR(env sim.Env, t *txn) {
 func (s *SCSCF) putOnWait(env sim.Env, t *txn) {
 	if t.waitAt == 0 {
 		t.waitAt = s.tmExpiry(env.Now(), s.cfg.WTTimer)
+		t.firstWait = env.Now()
 		t.wait = env.SetTimer(t.waitAt-env.Now(), sim.TimerKey{Kind: TimerWait, Ref: t.label})
+		s.onWait++
+		s.gauges(env)
 	}
 }
 
 // frFired is final_response_handler (timer.c) for the blind branch: a faked
 // 408 is relayed upstream (no failure_route is armed for REGISTER in the
-// modelled config) and the transaction goes on WAIT.
+// modelled config) and the transaction goes on WAIT. T_ASYNC_SUSPENDED stays
+// set.
 func (s *SCSCF) frFired(env sim.Env, t *txn) {
 	t.frAt = 0
 	t.blindLast = 408
@@ -167,11 +158,21 @@ func (s *SCSCF) frFired(env sim.Env, t *txn) {
 	s.reply(env, t, &sipmsg.Response{Code: 408, Reason: "Request Timeout", Expires: -1})
 }
 
-// waitFired is wait_handler (timer.c): the cell leaves the hash table.
-func (s *SCSCF) waitFired(t *txn) {
+// waitFired is wait_handler (timer.c): the cell leaves the hash table,
+// unless a callback still holds a reference, which postpones removal by
+// whole WAIT periods up to TM_LIFETIME_LIMIT.
+func (s *SCSCF) waitFired(env sim.Env, t *txn) {
+	if t.refs > 0 && env.Now()-t.firstWait < tmLifetimeLimit {
+		s.Stats.WaitPostponed++
+		t.waitAt = env.Now() + s.cfg.WTTimer
+		t.wait = env.SetTimer(s.cfg.WTTimer, sim.TimerKey{Kind: TimerWait, Ref: t.label})
+		return
+	}
 	t.deleted = true
 	t.waitAt = 0
+	s.onWait--
 	if t.suspended {
+		t.suspended = false
 		s.suspended--
 		s.Stats.FreedSuspended++
 	}
@@ -179,6 +180,7 @@ func (s *SCSCF) waitFired(t *txn) {
 	if s.byBranch[t.req.Branch] == t.label {
 		delete(s.byBranch, t.req.Branch)
 	}
+	s.gauges(env)
 }
 
 // lookup is t_lookup_ident_filter (t_lookup.c): a transaction on its WAIT
@@ -195,24 +197,26 @@ func (s *SCSCF) lookup(label uint64, filter Strategy) *txn {
 }
 
 // cont is t_continue_helper (t_suspend.c) for a request-route suspension.
-// route runs as a FAILURE_ROUTE; it returns the helper's return code.
+// route runs as a FAILURE_ROUTE; it returns the helper's return code and,
+// when the route did not run, the reason.
 func (s *SCSCF) cont(env sim.Env, label uint64, filter Strategy, route func(env sim.Env, t *txn)) (int, string) {
 	t := s.lookup(label, filter)
 	if t == nil {
-		if s.cfg.Log != nil {
-			s.log(env, "WARNING: tm [t_suspend.c:197]: t_continue_helper(): active transaction not found")
+		var ctx *txn
+		if c := s.txns[label]; c != nil {
+			ctx = c
 		}
+		s.logf(env, ctx, s.cfg.LogLevelWarn, "tm ["+s.cfg.LogLine+"]", "t_continue_helper(): active transaction not found")
 		return ContNotFound, ReasonNotFound
 	}
 	if !t.suspended {
-		if s.cfg.Log != nil {
-			s.log(env, "WARNING: tm [t_suspend.c]: t_continue_helper(): transaction is not suspended ["+
-				strconv.FormatUint(t.label, 10)+"]")
-		}
+		s.logf(env, t, "WARNING", "tm [t_suspend.c]", "t_continue_helper(): transaction is not suspended [0:"+
+			strconv.FormatUint(t.label, 10)+"]")
 		return ContNotSuspended, ReasonNotSuspended
 	}
 	t.suspended = false
 	s.suspended--
+	s.gauges(env)
 	s.stopFR(env, t)
 	if t.blindLast != 0 {
 		return ContSilent, ReasonSilent

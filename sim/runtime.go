@@ -171,7 +171,7 @@ func (rt *Runtime) Run(deadline time.Duration) Stats {
 			return rt.stats
 		}
 		if deadline > 0 && rt.q.peekAt() > deadline {
-			rt.now = deadline
+			rt.now = max(rt.now, deadline)
 			return rt.stats
 		}
 		e := rt.q.pop()
