@@ -15,6 +15,14 @@ import (
 const (
 	// TimerAnswer sends the pending answer Ref after its injected latency.
 	TimerAnswer uint32 = iota + 1
+	// TimerWorker ends a worker's service (Ref = pool slot).
+	TimerWorker
+)
+
+// Overflow policies of a full request queue.
+const (
+	OverflowBusy = "busy" // answer 3004 DIAMETER_TOO_BUSY at once
+	OverflowDrop = "drop" // no answer
 )
 
 // SQN layout of TS 33.102 Annex C.3.2: SQN = SEQ ‖ IND with a 5-bit IND.
@@ -29,9 +37,15 @@ type Config struct {
 	OriginHost  string
 	OriginRealm string
 	Population  subscriber.Population
-	// MARLatency and SARLatency delay each answer.
+	// MARLatency and SARLatency delay each answer after its service.
 	MARLatency sim.Dist
 	SARLatency sim.Dist
+	// Workers serve requests one at a time for a Service time each, from a
+	// FIFO queue of QueueCap; Workers == 0 means unlimited capacity.
+	Workers  int
+	Service  sim.Dist
+	QueueCap int
+	Overflow string // OverflowBusy or OverflowDrop
 }
 
 // Validate checks the configuration.
@@ -41,6 +55,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Population.Count == 0 {
 		return errors.New("hss: empty subscriber population")
+	}
+	if c.Workers < 0 || c.QueueCap < 0 || (c.Workers > 0 && c.Service == nil) {
+		return errors.New("hss: workers and queue must be >= 0, and workers need a service time")
+	}
+	if c.Overflow != "" && c.Overflow != OverflowBusy && c.Overflow != OverflowDrop {
+		return fmt.Errorf("hss: overflow %q: want %q or %q", c.Overflow, OverflowBusy, OverflowDrop)
 	}
 	return nil
 }
@@ -53,6 +73,7 @@ type pending struct {
 // Stats are the HSS's own counters.
 type Stats struct {
 	MAR, SAR       uint64
+	Busy, Dropped  uint64 // queue overflows answered 3004 / dropped
 	Vectors        uint64
 	Resyncs        uint64
 	UnknownUser    uint64
@@ -65,7 +86,14 @@ type HSS struct {
 	sqn     []uint64 // last SQN issued per subscriber; 0 = none yet
 	pending map[uint64]pending
 	next    uint64
+	pool    sim.Pool[request]
 	Stats   Stats
+}
+
+// request is a Cx request waiting for or held by a worker.
+type request struct {
+	from sim.NodeID
+	msg  sim.Message
 }
 
 // New returns an HSS for the population.
@@ -73,22 +101,39 @@ func New(cfg Config) (*HSS, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &HSS{cfg: cfg, sqn: make([]uint64, cfg.Population.Count), pending: map[uint64]pending{}}, nil
+	h := &HSS{cfg: cfg, sqn: make([]uint64, cfg.Population.Count), pending: map[uint64]pending{}}
+	h.pool = sim.Pool[request]{Kind: TimerWorker, Servers: cfg.Workers, QueueCap: cfg.QueueCap, Service: cfg.Service}
+	return h, nil
 }
+
+// Pool returns the worker pool's counters (queueing delay, drops).
+func (h *HSS) Pool() sim.PoolStats { return h.pool.Stats }
+
+// Idle reports whether no request is queued, in service or awaiting its
+// injected latency.
+func (h *HSS) Idle() bool { return len(h.pending) == 0 && h.pool.Busy() == 0 && h.pool.Queued() == 0 }
+
+// Queued is the number of requests waiting for a worker.
+func (h *HSS) Queued() int { return h.pool.Queued() }
 
 // Handle implements sim.Handler.
 func (h *HSS) Handle(env sim.Env, ev sim.Event) {
 	switch ev.Kind {
 	case sim.EvMessage:
-		switch m := ev.Msg.(type) {
-		case *cx.MAR:
-			h.Stats.MAR++
-			h.answerAfter(env, ev.From, h.mar(env, m), h.cfg.MARLatency)
-		case *cx.SAR:
-			h.Stats.SAR++
-			h.answerAfter(env, ev.From, h.sar(m), h.cfg.SARLatency)
+		r := request{ev.From, ev.Msg}
+		j, now, ok := h.pool.Submit(env, r)
+		switch {
+		case !ok:
+			h.overflow(env, r)
+		case now:
+			h.serve(env, j)
 		}
 	case sim.EvTimer:
+		if ev.Timer.Kind == TimerWorker {
+			if j, ok := h.pool.Done(env, ev); ok {
+				h.serve(env, j)
+			}
+		}
 		if ev.Timer.Kind == TimerAnswer {
 			p, ok := h.pending[ev.Timer.Ref]
 			if ok {
@@ -96,6 +141,34 @@ func (h *HSS) Handle(env sim.Env, ev sim.Event) {
 				env.Send(p.to, p.msg)
 			}
 		}
+	}
+}
+
+// serve answers a request whose service ended.
+func (h *HSS) serve(env sim.Env, r request) {
+	switch m := r.msg.(type) {
+	case *cx.MAR:
+		h.Stats.MAR++
+		h.answerAfter(env, r.from, h.mar(env, m), h.cfg.MARLatency)
+	case *cx.SAR:
+		h.Stats.SAR++
+		h.answerAfter(env, r.from, h.sar(m), h.cfg.SARLatency)
+	}
+}
+
+// overflow handles a request the full queue refused: 3004 TOO_BUSY (RFC
+// 6733 §7.1.3) or silence.
+func (h *HSS) overflow(env sim.Env, r request) {
+	if h.cfg.Overflow == OverflowDrop {
+		h.Stats.Dropped++
+		return
+	}
+	h.Stats.Busy++
+	switch m := r.msg.(type) {
+	case *cx.MAR:
+		env.Send(r.from, &cx.MAA{Header: h.answerHeader(&m.Header), ResultCode: cx.DiameterTooBusy, UserName: m.UserName, PublicIdentity: m.PublicIdentity})
+	case *cx.SAR:
+		env.Send(r.from, &cx.SAA{Header: h.answerHeader(&m.Header), ResultCode: cx.DiameterTooBusy, UserName: m.UserName})
 	}
 }
 

@@ -136,3 +136,39 @@ func BenchmarkMAR(b *testing.B) {
 		rt.Run(0)
 	}
 }
+
+// Capacity: c workers with a bounded queue; overflow is answered 3004.
+func TestWorkersQueueAndTooBusy(t *testing.T) {
+	impi, _ := subscriber.ParseTemplate("user{n}@ims.example.org")
+	impu, _ := subscriber.ParseTemplate("sip:user{n}@ims.example.org")
+	pop := subscriber.Population{Count: 10, Realm: "ims.example.org", IMPI: impi, IMPU: impu}
+	for _, overflow := range []string{OverflowBusy, OverflowDrop} {
+		h, err := New(Config{Population: pop, MARLatency: sim.Constant{}, SARLatency: sim.Constant{},
+			Workers: 2, Service: sim.Constant{D: 10 * time.Millisecond}, QueueCap: 2, Overflow: overflow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt := sim.New(1)
+		s := &sink{}
+		from := rt.AddNode("scscf", s)
+		to := rt.AddNode("hss", h)
+		for i := 0; i < 6; i++ {
+			rt.Deliver(0, from, to, &cx.SAR{Header: cx.Header{HopByHop: uint32(i)}, PublicIdentity: "sip:user1@ims.example.org", AssignmentType: cx.Registration})
+		}
+		rt.Run(0)
+		var busy, ok int
+		for i, m := range s.got {
+			a := m.(*cx.SAA)
+			switch {
+			case a.ResultCode == cx.DiameterTooBusy && s.at[i] == 0:
+				busy++
+			case a.ResultCode == cx.DiameterSuccess:
+				ok++
+			}
+		}
+		wantBusy := map[string]int{OverflowBusy: 2, OverflowDrop: 0}[overflow]
+		if ok != 4 || busy != wantBusy || h.Pool().Wait != 20*time.Millisecond {
+			t.Errorf("%s: ok %d busy %d wait %v stats %+v", overflow, ok, busy, h.Pool().Wait, h.Stats)
+		}
+	}
+}

@@ -163,6 +163,10 @@ func yamlProblems(err error, where string, root ...*yaml.Node) []string {
 // Parse decodes src (named where in messages) over Defaults, applies sets
 // and validates.
 func Parse(src []byte, where string, sets []string) (*Profile, error) {
+	return parse(src, where, sets, true)
+}
+
+func parse(src []byte, where string, sets []string, variants bool) (*Profile, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(src, &root); err != nil {
 		return nil, &Error{yamlProblems(err, where)}
@@ -208,18 +212,52 @@ func Parse(src []byte, where string, sets []string) (*Profile, error) {
 		return nil, &Error{v.problems}
 	}
 	fill(&p)
+	p.src, p.where, p.sets = src, where, sets
+	for i := 0; variants && i < len(p.Variants); i++ {
+		if len(p.Variants[i].Set) > 0 {
+			if _, err := p.ForVariant(i); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return &p, nil
 }
 
-// fill completes per-variant defaults.
+// ForVariant returns the profile as variant i sees it: the document with
+// the command line's overrides and then the variant's own set list.
+func (p *Profile) ForVariant(i int) (*Profile, error) {
+	v := p.Variants[i]
+	if len(v.Set) == 0 {
+		return p, nil
+	}
+	if p.src == nil {
+		return nil, fmt.Errorf("profiles: variant %s has overrides but the profile has no source", v.Name)
+	}
+	for _, set := range v.Set {
+		if strings.HasPrefix(set, "variants") {
+			return nil, &Error{[]string{fmt.Sprintf("%s: variant %s: set %q may not change the variants", p.where, v.Name, set)}}
+		}
+	}
+	q, err := parse(p.src, p.where, append(append([]string(nil), p.sets...), v.Set...), false)
+	if err != nil {
+		var pe *Error
+		if errors.As(err, &pe) {
+			for j := range pe.Problems {
+				pe.Problems[j] = "variant " + v.Name + ": " + pe.Problems[j]
+			}
+		}
+		return nil, err
+	}
+	q.Variants = p.Variants
+	return q, nil
+}
+
+// fill completes per-variant defaults: a variant without a preset takes
+// the profile's.
 func fill(p *Profile) {
 	for i := range p.Variants {
-		v := &p.Variants[i]
-		if v.SAROKResume == "" {
-			v.SAROKResume = "t_continue_skip_timer"
-		}
-		if v.SARErrResume == "" {
-			v.SARErrResume = "t_continue"
+		if p.Variants[i].Preset == "" {
+			p.Variants[i].Preset = p.SCSCF.Preset
 		}
 	}
 }
@@ -325,6 +363,15 @@ func (v *validator) addf(key, format string, args ...any) {
 	v.problems = append(v.problems, fmt.Sprintf("%s: %s: %s", loc, key, fmt.Sprintf(format, args...)))
 }
 
+func (v *validator) preset(key, name string) {
+	for _, p := range Presets {
+		if p == name {
+			return
+		}
+	}
+	v.addf(key, "unknown preset %q (want one of %s)", name, strings.Join(Presets, ", "))
+}
+
 func (v *validator) dist(key string, d *Dist) {
 	if _, err := d.Build(); err != nil {
 		v.addf(key, "%v", err)
@@ -370,6 +417,22 @@ func (v *validator) validate(p *Profile) {
 	if p.UE.TimerF <= 0 {
 		v.addf("ue.timer_f", "must be positive")
 	}
+	switch p.UE.Transport {
+	case "udp":
+		if p.UE.T1 <= 0 || p.UE.T2 < p.UE.T1 {
+			v.addf("ue.t1", "udp needs 0 < t1 <= t2")
+		}
+	case "tcp":
+	default:
+		v.addf("ue.transport", "want udp or tcp, got %q", p.UE.Transport)
+	}
+	if p.HSS.Workers < 0 || p.HSS.Queue < 0 {
+		v.addf("hss.workers", "workers and queue must be >= 0")
+	}
+	v.dist("hss.service", &p.HSS.Service)
+	if p.HSS.Overflow != "busy" && p.HSS.Overflow != "drop" {
+		v.addf("hss.overflow", "want busy (answer 3004) or drop, got %q", p.HSS.Overflow)
+	}
 	if p.UE.Expires < 0 || p.UE.Expires > 1<<31-1 {
 		v.addf("ue.expires", "must be in [0, 2^31)")
 	}
@@ -391,7 +454,27 @@ func (v *validator) validate(p *Profile) {
 	if s.CDPPhase < 0 || s.CDPPhase.D() >= 1e9 {
 		v.addf("scscf.cdp_phase", "must be in [0, 1s)")
 	}
-	if s.MinExpires < 0 || s.DefaultExpires < 0 || s.MaxExpires < 0 || s.MaxExpires > 1<<32-1 || s.DefaultExpires > 1<<32-1 || s.MinExpires > 1<<32-1 {
+	v.preset("scscf.preset", s.Preset)
+	v.dist("scscf.sip_service", &s.SIPService)
+	v.dist("scscf.cdp_service", &s.CDPService)
+	for _, n := range []struct {
+		key    string
+		val    int64
+		lo, hi int64
+	}{{"scscf.av_request_at_once", s.AVRequestAtOnce, 1, 16}, {"scscf.max_nonce_reuse", s.MaxNonceReuse, 0, 1 << 20},
+		{"scscf.expires_buffer_percent", s.ExpiresBufferPercent, 0, 100}, {"scscf.children", s.Children, 0, 1 << 16},
+		{"scscf.sip_queue", s.SIPQueue, 0, 1 << 30}, {"scscf.cdp_workers", s.CDPWorkers, 0, 1 << 16}, {"scscf.cdp_queue", s.CDPQueue, 0, 1 << 30}} {
+		if n.val < n.lo || n.val > n.hi {
+			v.addf(n.key, "must be in [%d, %d], got %d", n.lo, n.hi, n.val)
+		}
+	}
+	if s.AVPurgePhase < 0 || s.AVPurgePhase.D() >= 10e9 || s.AVStoreDelay < 0 || s.AVUsedTimeout <= 0 {
+		v.addf("scscf.auth_vector_purge_phase", "purge phase in [0, 10s), store delay >= 0, used-vector timeout > 0")
+	}
+	if s.MaxExpires < -1 {
+		v.addf("scscf.max_expires", "must be >= 0, or -1 for the preset's")
+	}
+	if s.MinExpires < 0 || s.DefaultExpires < 0 || s.MaxExpires > 1<<32-1 || s.DefaultExpires > 1<<32-1 || s.MinExpires > 1<<32-1 {
 		v.addf("scscf.default_expires", "default, min and max expires must be in [0, 2^32)")
 	}
 	if len(p.Variants) == 0 {
@@ -406,8 +489,16 @@ func (v *validator) validate(p *Profile) {
 			v.addf(k+".name", "duplicate variant name %q", vr.Name)
 		}
 		seen[vr.Name] = true
+		if vr.Preset != "" {
+			v.preset(k+".preset", vr.Preset)
+		}
+		for j, set := range vr.Set {
+			if _, _, ok := strings.Cut(set, "="); !ok {
+				v.addf(k+".set."+strconv.Itoa(j), "want key.path=value, got %q", set)
+			}
+		}
 		for _, st := range []struct{ key, val string }{{".mar_resume", vr.MARResume}, {".sar_ok_resume", vr.SAROKResume}, {".sar_error_resume", vr.SARErrResume}} {
-			if st.val == "" && st.key != ".mar_resume" {
+			if st.val == "" {
 				continue
 			}
 			if st.val != "t_continue" && st.val != "t_continue_skip_timer" {

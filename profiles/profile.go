@@ -46,6 +46,10 @@ type Profile struct {
 	SCSCF       SCSCF       `yaml:"scscf"`
 	HSS         HSS         `yaml:"hss"`
 	Variants    []Variant   `yaml:"variants"`
+
+	src   []byte   // the document, for per-variant overrides
+	where string   // its name in messages
+	sets  []string // the command line's overrides
 }
 
 // Arrival is when registrations start.
@@ -73,37 +77,68 @@ type Network struct {
 // UE settings.
 type UE struct {
 	ThinkTime Dist     `yaml:"think_time"`
+	Transport string   `yaml:"transport"` // udp (Timer E retransmissions) or tcp
+	T1        Duration `yaml:"t1"`
+	T2        Duration `yaml:"t2"`
 	TimerF    Duration `yaml:"timer_f"`
 	Expires   int64    `yaml:"expires"`
 }
 
 // SCSCF settings (Kamailio parameter names).
 type SCSCF struct {
-	FRTimer           Duration `yaml:"fr_timer"`
-	MaxNonInvLifetime Duration `yaml:"max_noninv_lifetime"`
-	WTTimer           Duration `yaml:"wt_timer"`
-	TMTick            Duration `yaml:"tm_tick"`
-	CDPTimeout        Duration `yaml:"cdp_transaction_timeout"`
-	CDPPhase          Duration `yaml:"cdp_phase"`
-	AVTimeout         Duration `yaml:"auth_vector_timeout"`
-	DefaultExpires    int64    `yaml:"default_expires"`
-	MinExpires        int64    `yaml:"min_expires"`
-	MaxExpires        int64    `yaml:"max_expires"`
+	Preset               string   `yaml:"preset"` // default for variants
+	FRTimer              Duration `yaml:"fr_timer"`
+	MaxNonInvLifetime    Duration `yaml:"max_noninv_lifetime"`
+	WTTimer              Duration `yaml:"wt_timer"`
+	TMTick               Duration `yaml:"tm_tick"`
+	CDPTimeout           Duration `yaml:"cdp_transaction_timeout"`
+	CDPPhase             Duration `yaml:"cdp_phase"`
+	AVTimeout            Duration `yaml:"auth_vector_timeout"`
+	AVUsedTimeout        Duration `yaml:"auth_used_vector_timeout"`
+	AVPurgePhase         Duration `yaml:"auth_vector_purge_phase"`
+	AVStoreDelay         Duration `yaml:"auth_vector_store_delay"`
+	AVRequestAtOnce      int64    `yaml:"av_request_at_once"`
+	MaxNonceReuse        int64    `yaml:"max_nonce_reuse"`
+	Resync               bool     `yaml:"resync"`
+	CheckTrans           bool     `yaml:"t_check_trans"` // absorb retransmissions (false: re-challenge)
+	DefaultExpires       int64    `yaml:"default_expires"`
+	MinExpires           int64    `yaml:"min_expires"`
+	MaxExpires           int64    `yaml:"max_expires"` // -1: the preset's
+	ExpiresBufferPercent int64    `yaml:"expires_buffer_percent"`
+	Children             int64    `yaml:"children"`
+	SIPService           Dist     `yaml:"sip_service"`
+	SIPQueue             int64    `yaml:"sip_queue"`
+	CDPWorkers           int64    `yaml:"cdp_workers"`
+	CDPService           Dist     `yaml:"cdp_service"`
+	CDPQueue             int64    `yaml:"cdp_queue"`
 }
 
 // HSS settings.
 type HSS struct {
-	MARLatency Dist `yaml:"mar_latency"`
-	SARLatency Dist `yaml:"sar_latency"`
+	MARLatency Dist   `yaml:"mar_latency"`
+	SARLatency Dist   `yaml:"sar_latency"`
+	Workers    int64  `yaml:"workers"` // 0 = unlimited capacity
+	Service    Dist   `yaml:"service"`
+	Queue      int64  `yaml:"queue"`
+	Overflow   string `yaml:"overflow"` // busy (3004) or drop
 }
 
 // Variant is one arm of the comparison.
 type Variant struct {
-	Name         string `yaml:"name"`
-	MARResume    string `yaml:"mar_resume"`
-	SAROKResume  string `yaml:"sar_ok_resume"`
-	SARErrResume string `yaml:"sar_error_resume"`
+	Name string `yaml:"name"`
+	// Preset is a Kamailio version (see Presets); it fixes the three
+	// resume strategies, which the fields below may override one by one.
+	Preset       string `yaml:"preset"`
+	MARResume    string `yaml:"mar_resume,omitempty"`
+	SAROKResume  string `yaml:"sar_ok_resume,omitempty"`
+	SARErrResume string `yaml:"sar_error_resume,omitempty"`
+	// Set overrides profile keys for this variant only ("key.path=value").
+	Set []string `yaml:"set,omitempty"`
 }
+
+// Presets are the Kamailio versions the S-CSCF model knows (scscf.Presets;
+// a test keeps the two lists equal).
+var Presets = []string{"kamailio-5.3", "kamailio-5.6", "kamailio-5.8", "kamailio-6.0.2", "kamailio-6.0.3", "kamailio-6.1"}
 
 // Dist is a latency distribution: dist is constant (value), uniform (min,
 // max), exponential (mean) or lognormal (p50, p99).
@@ -161,22 +196,41 @@ func Defaults() Profile {
 		},
 		UE: UE{
 			ThinkTime: Dist{Dist: "constant", Value: Duration(10 * time.Millisecond)},
+			Transport: "udp",
+			T1:        Duration(500 * time.Millisecond),
+			T2:        Duration(4 * time.Second),
 			TimerF:    Duration(32 * time.Second),
 			Expires:   600000,
 		},
 		SCSCF: SCSCF{
-			FRTimer:           Duration(30 * time.Second),
-			MaxNonInvLifetime: Duration(32 * time.Second),
-			WTTimer:           Duration(5 * time.Second),
-			TMTick:            Duration(62500 * time.Microsecond),
-			CDPTimeout:        Duration(5 * time.Second),
-			AVTimeout:         Duration(60 * time.Second),
-			DefaultExpires:    3600,
-			MinExpires:        60,
+			FRTimer:              Duration(30 * time.Second),
+			MaxNonInvLifetime:    Duration(32 * time.Second),
+			WTTimer:              Duration(5 * time.Second),
+			TMTick:               Duration(62500 * time.Microsecond),
+			CDPTimeout:           Duration(5 * time.Second),
+			AVTimeout:            Duration(60 * time.Second),
+			AVUsedTimeout:        Duration(3600 * time.Second),
+			AVRequestAtOnce:      1,
+			Resync:               true,
+			CheckTrans:           true,
+			DefaultExpires:       3600,
+			MinExpires:           60,
+			MaxExpires:           -1,
+			ExpiresBufferPercent: 10,
+			Preset:               "kamailio-5.6",
+			Children:             8,
+			SIPService:           Dist{Dist: "constant"},
+			SIPQueue:             2048,
+			CDPWorkers:           4,
+			CDPService:           Dist{Dist: "constant"},
+			CDPQueue:             1024,
 		},
 		HSS: HSS{
 			MARLatency: Dist{Dist: "lognormal", P50: Duration(15 * time.Millisecond), P99: Duration(80 * time.Millisecond)},
 			SARLatency: Dist{Dist: "lognormal", P50: Duration(10 * time.Millisecond), P99: Duration(60 * time.Millisecond)},
+			Service:    Dist{Dist: "constant"},
+			Queue:      1000,
+			Overflow:   "busy",
 		},
 	}
 }

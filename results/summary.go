@@ -25,12 +25,16 @@ type Summary struct {
 // VariantSummary is one variant's results.
 type VariantSummary struct {
 	Name            string            `json:"name"`
+	Preset          string            `json:"preset,omitempty"`
 	MARResume       string            `json:"mar_resume"`
+	SAROKResume     string            `json:"sar_ok_resume,omitempty"`
+	SARErrResume    string            `json:"sar_error_resume,omitempty"`
 	Registrations   Registrations     `json:"registrations"`
 	Callbacks       CallbackSummaries `json:"callbacks"`
 	LatencyMS       LatencySummaries  `json:"latency_ms"`
 	VirtualDuration float64           `json:"virtual_duration_s"`
 	Events          uint64            `json:"events"`
+	Counters        map[string]uint64 `json:"counters,omitempty"`
 }
 
 // Registrations counts procedures by outcome.
@@ -38,6 +42,7 @@ type Registrations struct {
 	Attempted   uint64            `json:"attempted"`
 	Succeeded   uint64            `json:"succeeded"`
 	Failed      uint64            `json:"failed"`
+	InProgress  uint64            `json:"in_progress"` // cut by the deadline or an interrupt
 	ByFinalCode map[string]uint64 `json:"by_final_code"`
 }
 
@@ -105,6 +110,7 @@ func (c *Collector) Summarize(name, marResume string, reached time.Duration, eve
 		MARResume: marResume,
 		Registrations: Registrations{
 			Attempted: c.Attempted, Succeeded: c.Succeeded, Failed: c.Failed,
+			InProgress:  c.Attempted - c.Succeeded - c.Failed,
 			ByFinalCode: map[string]uint64{},
 		},
 		Callbacks: CallbackSummaries{
@@ -153,10 +159,14 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	num := func(n uint64) string { return strconv.FormatUint(n, 10) }
 	ms := func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
 	pct := func(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) + "%" }
+	add("preset", func(v *VariantSummary) string { return v.Preset })
 	add("MAR resume", func(v *VariantSummary) string { return v.MARResume })
 	add("registrations attempted", func(v *VariantSummary) string { return num(v.Registrations.Attempted) })
 	add("  succeeded", func(v *VariantSummary) string { return num(v.Registrations.Succeeded) })
 	add("  failed", func(v *VariantSummary) string { return num(v.Registrations.Failed) })
+	if anyInProgress(s.Variants) {
+		add("  in progress at the end", func(v *VariantSummary) string { return num(v.Registrations.InProgress) })
+	}
 	for _, code := range unionKeys(s.Variants, func(v *VariantSummary) map[string]uint64 { return v.Registrations.ByFinalCode }) {
 		add("  final "+code, func(v *VariantSummary) string { return num(v.Registrations.ByFinalCode[code]) })
 	}
@@ -190,6 +200,12 @@ func (s *Summary) WriteTable(w io.Writer) error {
 		add(l.name+" latency ms p50", func(v *VariantSummary) string { return ms(l.get(v).P50) })
 		add("  p90 / p99", func(v *VariantSummary) string { return ms(l.get(v).P90) + " / " + ms(l.get(v).P99) })
 		add("  p99.9 / max", func(v *VariantSummary) string { return ms(l.get(v).P999) + " / " + ms(l.get(v).Max) })
+	}
+	for _, k := range unionKeys(s.Variants, func(v *VariantSummary) map[string]uint64 { return v.Counters }) {
+		if !anyNonZero(s.Variants, k) {
+			continue
+		}
+		add(k, func(v *VariantSummary) string { return num(v.Counters[k]) })
 	}
 	add("virtual duration s", func(v *VariantSummary) string { return strconv.FormatFloat(v.VirtualDuration, 'f', 3, 64) })
 	add("events", func(v *VariantSummary) string { return num(v.Events) })
@@ -252,4 +268,22 @@ func WriteGaugesCSV(w io.Writer, names []string, cs []*Collector) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func anyNonZero(vs []VariantSummary, key string) bool {
+	for i := range vs {
+		if vs[i].Counters[key] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func anyInProgress(vs []VariantSummary) bool {
+	for i := range vs {
+		if vs[i].Registrations.InProgress != 0 {
+			return true
+		}
+	}
+	return false
 }

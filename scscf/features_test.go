@@ -189,7 +189,11 @@ func TestCDPQueueWaitLetsTimeoutWin(t *testing.T) {
 
 // Kamailio children with a bounded receive queue: overflow is dropped.
 func TestSIPWorkerQueueOverflow(t *testing.T) {
-	h := newHarness(t, func(c *scscf.Config) { c.Children = 1; c.SIPQueue = 2; c.SIPService = sim.Constant{D: 100 * time.Millisecond} }, 10*time.Millisecond)
+	h := newHarness(t, func(c *scscf.Config) {
+		c.Children = 1
+		c.SIPQueue = 2
+		c.SIPService = sim.Constant{D: 100 * time.Millisecond}
+	}, 10*time.Millisecond)
 	for i := uint32(0); i < 5; i++ {
 		h.register(0, i)
 	}

@@ -126,6 +126,13 @@ func (s *SCSCF) OnWait() int { return s.onWait }
 // Live is the number of transactions still in the hash table.
 func (s *SCSCF) Live() int { return len(s.txns) }
 
+// Idle reports whether no transaction, Diameter request or queued message
+// is left (usrloc contacts may remain).
+func (s *SCSCF) Idle() bool {
+	return len(s.txns) == 0 && len(s.cdp) == 0 && s.sip.Busy() == 0 && s.sip.Queued() == 0 &&
+		s.cdw.Busy() == 0 && s.cdw.Queued() == 0
+}
+
 // Registered is the number of IMPUs with a usrloc contact.
 func (s *SCSCF) Registered() int { return len(s.bindings) }
 

@@ -49,6 +49,10 @@ type Runtime struct {
 
 	stats Stats
 	Trace TraceFunc
+	// StopWhen, when set, is checked after every event; Run returns as soon
+	// as it is true (the scenario's "all work done", which ignores timers
+	// that only keep state alive, such as contact expiries).
+	StopWhen func() bool
 
 	interrupted atomic.Bool
 }
@@ -189,6 +193,10 @@ func (rt *Runtime) Run(deadline time.Duration) Stats {
 		rt.cur = e.to
 		rt.nodes[e.to].handler.Handle(rt, ev)
 		rt.cur = NoNode
+		if rt.StopWhen != nil && rt.StopWhen() {
+			rt.stats.Exhausted = true
+			return rt.stats
+		}
 	}
 	rt.stats.Exhausted = true
 	return rt.stats

@@ -22,6 +22,8 @@ const (
 	TimerThink
 	// TimerF is the client transaction timeout (Ref = UE).
 	TimerF
+	// TimerE retransmits a REGISTER over UDP (Ref = UE).
+	TimerE
 )
 
 // TimerName names a timer kind for traces.
@@ -33,6 +35,8 @@ func TimerName(kind uint32) string {
 		return "ue.think"
 	case TimerF:
 		return "ue.timer_f"
+	case TimerE:
+		return "ue.timer_e"
 	}
 	return "ue.?"
 }
@@ -53,6 +57,10 @@ type Config struct {
 	ThinkTime sim.Dist
 	// TimerF is the non-INVITE transaction timeout, 64·T1 (RFC 3261 §17.1.2.2).
 	TimerF time.Duration
+	// UDP enables Timer E retransmissions, starting at T1 and doubling up
+	// to T2 (RFC 3261 §17.1.2.2); over TCP nothing is retransmitted.
+	UDP    bool
+	T1, T2 time.Duration
 	// Expires requested in REGISTER (TS 24.229 §5.1.1.2.1: 600000).
 	Expires   int32
 	Collector *results.Collector
@@ -66,6 +74,9 @@ func (c *Config) Validate() error {
 	}
 	if c.TimerF <= 0 {
 		errs = append(errs, errors.New("ue: Timer F must be positive"))
+	}
+	if c.UDP && (c.T1 <= 0 || c.T2 < c.T1) {
+		errs = append(errs, errors.New("ue: UDP needs 0 < T1 <= T2"))
 	}
 	if c.SCSCF == sim.NoNode {
 		errs = append(errs, errors.New("ue: S-CSCF node not set"))
@@ -88,15 +99,18 @@ const (
 	Failed
 )
 
-// ue is one terminal: 48 bytes.
+// ue is one terminal: 72 bytes.
 type ue struct {
 	intended  time.Duration // intended send time of the procedure
 	timer     sim.TimerID   // Timer F or think timer
-	lastSQN   uint64        // highest SQN accepted (TS 33.102 C.2)
-	challenge *sipmsg.Challenge
+	timerE    sim.TimerID
+	lastSQN   uint64            // highest SQN accepted (TS 33.102 C.2)
+	challenge *sipmsg.Challenge // while thinking
+	req       *sipmsg.Request   // outstanding request, for retransmission
 	cseq      uint32
 	callTag   uint32
 	state     State
+	retx      uint8 // retransmissions of the outstanding request
 }
 
 // Stats are the fleet's own counters.
@@ -107,15 +121,17 @@ type Stats struct {
 	MACFailures  uint64
 	SQNFailures  uint64
 	TimerFExpiry uint64
+	Retransmits  uint64
 }
 
 // Fleet is the UE core. It implements sim.Handler.
 type Fleet struct {
-	cfg   Config
-	ues   []ue
-	next  uint32 // next UE to start
-	uri   string // Request-URI: sip:<realm>
-	Stats Stats
+	cfg    Config
+	ues    []ue
+	next   uint32 // next UE to start
+	active int    // procedures in progress
+	uri    string // Request-URI: sip:<realm>
+	Stats  Stats
 }
 
 // New returns a fleet of cfg.Population.Count UEs.
@@ -125,6 +141,15 @@ func New(cfg Config) (*Fleet, error) {
 	}
 	return &Fleet{cfg: cfg, ues: make([]ue, cfg.Population.Count), uri: "sip:" + cfg.Population.Realm}, nil
 }
+
+// Idle reports whether every UE has started and no procedure is in
+// progress.
+func (f *Fleet) Idle() bool {
+	return f.next >= uint32(len(f.ues)) && f.active == 0
+}
+
+// Active is the number of registration procedures in progress.
+func (f *Fleet) Active() int { return f.active }
 
 // State returns the state of UE i.
 func (f *Fleet) State(i uint32) State { return f.ues[i].state }
@@ -143,6 +168,8 @@ func (f *Fleet) Handle(env sim.Env, ev sim.Event) {
 			f.answer(env, uint32(ev.Timer.Ref), ev.ID)
 		case TimerF:
 			f.timeout(env, uint32(ev.Timer.Ref), ev.ID)
+		case TimerE:
+			f.retransmit(env, uint32(ev.Timer.Ref), ev.ID)
 		}
 	case sim.EvMessage:
 		if r, ok := ev.Msg.(*sipmsg.Response); ok {
@@ -179,6 +206,7 @@ func (f *Fleet) arrive(env sim.Env) {
 func (f *Fleet) start(env sim.Env, i uint32) {
 	u := &f.ues[i]
 	f.Stats.Started++
+	f.active++
 	if f.cfg.Collector != nil {
 		f.cfg.Collector.Attempt()
 	}
@@ -208,6 +236,35 @@ func (f *Fleet) send(env sim.Env, i uint32, cr *sipmsg.Credentials) {
 	}
 	env.Send(f.cfg.SCSCF, req)
 	u.timer = env.SetTimer(f.cfg.TimerF, sim.TimerKey{Kind: TimerF, Ref: uint64(i)})
+	u.req = req
+	u.retx = 0
+	if f.cfg.UDP {
+		u.timerE = env.SetTimer(f.cfg.T1, sim.TimerKey{Kind: TimerE, Ref: uint64(i)})
+	}
+}
+
+// retransmit is Timer E: send the same request again (same branch) and
+// re-arm at min(2^n·T1, T2) (RFC 3261 §17.1.2.2).
+func (f *Fleet) retransmit(env sim.Env, i uint32, id sim.TimerID) {
+	u := &f.ues[i]
+	if u.timerE != id || (u.state != Registering && u.state != Answering) {
+		return
+	}
+	f.Stats.Retransmits++
+	u.retx++
+	env.Send(f.cfg.SCSCF, u.req)
+	next := f.cfg.T2
+	if u.retx < 16 {
+		next = min(f.cfg.T1<<u.retx, f.cfg.T2)
+	}
+	u.timerE = env.SetTimer(next, sim.TimerKey{Kind: TimerE, Ref: uint64(i)})
+}
+
+// endTransaction stops the client transaction's timers.
+func (f *Fleet) endTransaction(env sim.Env, u *ue) {
+	env.CancelTimer(u.timer)
+	env.CancelTimer(u.timerE)
+	u.timer, u.timerE, u.req = 0, 0, nil
 }
 
 // callID is "<index>-<tag>@regstorm": the UE keeps one Call-ID for all its
@@ -241,8 +298,7 @@ func (f *Fleet) response(env sim.Env, r *sipmsg.Response) {
 	if !r.Final() {
 		return
 	}
-	env.CancelTimer(u.timer)
-	u.timer = 0
+	f.endTransaction(env, u)
 	latency := env.Now() - u.intended
 	switch {
 	case r.Code == 401 && u.state == Registering && r.Challenge != nil:
@@ -320,12 +376,13 @@ func (f *Fleet) timeout(env sim.Env, i uint32, id sim.TimerID) {
 		return
 	}
 	f.Stats.TimerFExpiry++
-	u.timer = 0
+	f.endTransaction(env, u)
 	u.state = Failed
 	f.done(i, 408, env.Now()-u.intended)
 }
 
 func (f *Fleet) done(i uint32, code int, latency time.Duration) {
+	f.active--
 	if f.cfg.Collector != nil {
 		f.cfg.Collector.Done(code, latency)
 	}

@@ -120,3 +120,55 @@ func TestFailureAndStrayResponses(t *testing.T) {
 		t.Fatalf("stray %d succeeded %d", f.Stats.Stray, col.Succeeded)
 	}
 }
+
+// RFC 3261 §17.1.2.2 over UDP: Timer E retransmits at 0.5, 1.5, 3.5, 7.5,
+// 11.5, 15.5 ... s (T1 = 500 ms doubling to T2 = 4 s) and Timer F gives up
+// at 32 s.
+func TestTimerESchedule(t *testing.T) {
+	reg := &registrar{}
+	rt, f, col := fleet(t, 1, reg, 0)
+	f.cfg.UDP, f.cfg.T1, f.cfg.T2 = true, 500*time.Millisecond, 4*time.Second
+	var sent []time.Duration
+	rt.Trace = func(at time.Duration, to sim.NodeID, ev *sim.Event) {
+		if ev.Kind == sim.EvMessage {
+			sent = append(sent, at)
+		}
+	}
+	rt.Run(0)
+	want := []time.Duration{0, 500 * time.Millisecond, 1500 * time.Millisecond, 3500 * time.Millisecond, 7500 * time.Millisecond,
+		11500 * time.Millisecond, 15500 * time.Millisecond, 19500 * time.Millisecond, 23500 * time.Millisecond,
+		27500 * time.Millisecond, 31500 * time.Millisecond}
+	if len(sent) != len(want) {
+		t.Fatalf("sent at %v, want %v", sent, want)
+	}
+	for i := range want {
+		if sent[i] != want[i] {
+			t.Fatalf("sent at %v, want %v", sent, want)
+		}
+	}
+	for _, r := range reg.reqs[1:] {
+		if r != reg.reqs[0] {
+			t.Fatal("a retransmission is not the same request (branch)")
+		}
+	}
+	if col.ByCode[408] != 1 || rt.Now() != 32*time.Second || f.Stats.Retransmits != 10 {
+		t.Fatalf("codes %v at %v, retransmits %d", col.ByCode, rt.Now(), f.Stats.Retransmits)
+	}
+}
+
+// A final response stops Timer E.
+func TestFinalResponseStopsRetransmissions(t *testing.T) {
+	reg := &registrar{}
+	reg.reply = func(r *sipmsg.Request) *sipmsg.Response {
+		if len(reg.reqs) == 3 {
+			return &sipmsg.Response{Code: 503}
+		}
+		return nil
+	}
+	rt, f, _ := fleet(t, 1, reg, 0)
+	f.cfg.UDP, f.cfg.T1, f.cfg.T2 = true, 500*time.Millisecond, 4*time.Second
+	rt.Run(0)
+	if len(reg.reqs) != 3 || rt.Now() != 1500*time.Millisecond {
+		t.Fatalf("requests %d, run ended at %v", len(reg.reqs), rt.Now())
+	}
+}

@@ -6,6 +6,7 @@ package scenario
 
 import (
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -27,8 +28,12 @@ const (
 
 // Options adjust a run beyond the profile.
 type Options struct {
-	// Log receives Kamailio-style lines from the S-CSCF of each variant.
-	Log func(variant string, at time.Duration, line string)
+	// Trace, when set, receives one line per event and every Kamailio log
+	// line of the S-CSCF, with virtual timestamps. Variants then run one
+	// after the other.
+	Trace io.Writer
+	// TraceFilter keeps only trace lines containing it (e.g. "user42@").
+	TraceFilter string
 	// Parallel runs variants concurrently (they are independent runtimes).
 	Parallel bool
 	// OnStart sees the wired variants before they run (signal handling).
@@ -38,6 +43,8 @@ type Options struct {
 // Variant is one wired, runnable variant.
 type Variant struct {
 	Spec      profiles.Variant
+	Profile   *profiles.Profile // as this variant sees it
+	SCSCFConf scscf.Config
 	Runtime   *sim.Runtime
 	Fleet     *ue.Fleet
 	SCSCF     *scscf.SCSCF
@@ -45,6 +52,7 @@ type Variant struct {
 	Collector *results.Collector
 	Nodes     struct{ UE, SCSCF, HSS sim.NodeID }
 	deadline  time.Duration
+	tracer    *tracer
 }
 
 // Population builds the subscriber population of a profile.
@@ -65,29 +73,56 @@ func Population(p *profiles.Profile) (subscriber.Population, error) {
 		AMF: amf, KeySeed: p.Seed}, nil
 }
 
-// SCSCFConfig maps a profile and variant to the S-CSCF configuration.
+// SCSCFConfig maps a profile and variant to the S-CSCF configuration: the
+// variant's preset, then its strategy overrides, then the profile's
+// settings (max_expires -1 keeps the preset's).
 func SCSCFConfig(p *profiles.Profile, v *profiles.Variant) (scscf.Config, error) {
 	c := scscf.Defaults()
+	preset, err := scscf.LookupPreset(v.Preset)
+	if err != nil {
+		return c, err
+	}
+	preset.Apply(&c)
+	for _, o := range []struct {
+		val string
+		dst *scscf.Strategy
+	}{{v.MARResume, &c.MARResume}, {v.SAROKResume, &c.SAROKResume}, {v.SARErrResume, &c.SARErrResume}} {
+		if o.val == "" {
+			continue
+		}
+		if *o.dst, err = scscf.ParseStrategy(o.val); err != nil {
+			return c, err
+		}
+	}
 	s := &p.SCSCF
 	c.Realm = p.Subscribers.Realm
 	c.FRTimer, c.MaxNonInvLifetime, c.WTTimer, c.TMTick = s.FRTimer.D(), s.MaxNonInvLifetime.D(), s.WTTimer.D(), s.TMTick.D()
-	c.CDPTimeout, c.CDPPhase, c.AVTimeout = s.CDPTimeout.D(), s.CDPPhase.D(), s.AVTimeout.D()
-	c.DefaultExpires, c.MinExpires, c.MaxExpires = uint32(s.DefaultExpires), uint32(s.MinExpires), uint32(s.MaxExpires)
-	var err error
-	if c.MARResume, err = scscf.ParseStrategy(v.MARResume); err != nil {
+	c.CDPTimeout, c.CDPPhase = s.CDPTimeout.D(), s.CDPPhase.D()
+	c.AVTimeout, c.AVUsedTimeout, c.AVPurgePhase, c.AVStoreDelay = s.AVTimeout.D(), s.AVUsedTimeout.D(), s.AVPurgePhase.D(), s.AVStoreDelay.D()
+	c.AVRequestAtOnce, c.MaxNonceReuse = uint32(s.AVRequestAtOnce), uint32(s.MaxNonceReuse)
+	c.ResyncEnabled, c.RechallengeOnRetx = s.Resync, !s.CheckTrans
+	c.DefaultExpires, c.MinExpires = uint32(s.DefaultExpires), uint32(s.MinExpires)
+	if s.MaxExpires >= 0 {
+		c.MaxExpires = uint32(s.MaxExpires)
+	}
+	c.ExpiresBufferPercent = uint32(s.ExpiresBufferPercent)
+	c.Children, c.SIPQueue, c.CDPWorkers, c.CDPQueue = int(s.Children), int(s.SIPQueue), int(s.CDPWorkers), int(s.CDPQueue)
+	if c.SIPService, err = s.SIPService.Build(); err != nil {
 		return c, err
 	}
-	if c.SAROKResume, err = scscf.ParseStrategy(v.SAROKResume); err != nil {
-		return c, err
-	}
-	if c.SARErrResume, err = scscf.ParseStrategy(v.SARErrResume); err != nil {
+	if c.CDPService, err = s.CDPService.Build(); err != nil {
 		return c, err
 	}
 	return c, nil
 }
 
-// Build wires one variant of a validated profile.
-func Build(p *profiles.Profile, v profiles.Variant, opts Options) (*Variant, error) {
+// Build wires variant i of a validated profile.
+func Build(base *profiles.Profile, i int, opts Options) (*Variant, error) {
+	p, err := base.ForVariant(i)
+	if err != nil {
+		return nil, err
+	}
+	v := p.Variants[i]
 	pop, err := Population(p)
 	if err != nil {
 		return nil, err
@@ -95,13 +130,13 @@ func Build(p *profiles.Profile, v profiles.Variant, opts Options) (*Variant, err
 	dists := map[string]sim.Dist{}
 	for name, d := range map[string]*profiles.Dist{
 		"ue_scscf": &p.Network.UESCSCF, "scscf_hss": &p.Network.SCSCFHSS, "think": &p.UE.ThinkTime,
-		"mar": &p.HSS.MARLatency, "sar": &p.HSS.SARLatency,
+		"mar": &p.HSS.MARLatency, "sar": &p.HSS.SARLatency, "hss_service": &p.HSS.Service,
 	} {
 		if dists[name], err = d.Build(); err != nil {
 			return nil, fmt.Errorf("scenario: %s: %w", name, err)
 		}
 	}
-	out := &Variant{Spec: v, Runtime: sim.New(p.Seed), Collector: results.NewCollector(), deadline: p.Duration.D()}
+	out := &Variant{Spec: v, Profile: p, Runtime: sim.New(p.Seed), Collector: results.NewCollector(), deadline: p.Duration.D()}
 	rt := out.Runtime
 	// Nodes are added before their cores exist so that each config can name
 	// its peers; the cores are attached once built.
@@ -109,26 +144,28 @@ func Build(p *profiles.Profile, v profiles.Variant, opts Options) (*Variant, err
 	out.Nodes.SCSCF = rt.AddNode(NodeSCSCF, nil)
 	out.Nodes.HSS = rt.AddNode(NodeHSS, nil)
 
-	scfg, err := SCSCFConfig(p, &v)
-	if err != nil {
+	if out.SCSCFConf, err = SCSCFConfig(p, &v); err != nil {
 		return nil, err
 	}
-	scfg.HSS = out.Nodes.HSS
-	scfg.Collector = out.Collector
-	if opts.Log != nil {
-		name := v.Name
-		scfg.Log = func(at time.Duration, line string) { opts.Log(name, at, line) }
+	out.SCSCFConf.HSS = out.Nodes.HSS
+	out.SCSCFConf.Collector = out.Collector
+	if opts.Trace != nil {
+		out.tracer = &tracer{w: opts.Trace, filter: opts.TraceFilter, variant: v.Name, rt: rt}
+		out.SCSCFConf.Log = out.tracer.log
+		rt.Trace = out.tracer.event
 	}
-	if out.SCSCF, err = scscf.New(scfg); err != nil {
+	if out.SCSCF, err = scscf.New(out.SCSCFConf); err != nil {
 		return nil, err
 	}
 	if out.HSS, err = hss.New(hss.Config{OriginHost: "hss." + pop.Realm, OriginRealm: pop.Realm, Population: pop,
-		MARLatency: dists["mar"], SARLatency: dists["sar"]}); err != nil {
+		MARLatency: dists["mar"], SARLatency: dists["sar"], Workers: int(p.HSS.Workers), Service: dists["hss_service"],
+		QueueCap: int(p.HSS.Queue), Overflow: p.HSS.Overflow}); err != nil {
 		return nil, err
 	}
 	arrivals := p.Arrival.Pacer(p.UEs, sim.NewStream(p.Seed, "arrivals"))
 	if out.Fleet, err = ue.New(ue.Config{Population: pop, SCSCF: out.Nodes.SCSCF, Arrivals: arrivals,
-		ThinkTime: dists["think"], TimerF: p.UE.TimerF.D(), Expires: int32(p.UE.Expires), Collector: out.Collector}); err != nil {
+		ThinkTime: dists["think"], TimerF: p.UE.TimerF.D(), UDP: p.UE.Transport == "udp", T1: p.UE.T1.D(), T2: p.UE.T2.D(),
+		Expires: int32(p.UE.Expires), Collector: out.Collector}); err != nil {
 		return nil, err
 	}
 	rt.SetHandler(out.Nodes.UE, out.Fleet)
@@ -139,6 +176,8 @@ func Build(p *profiles.Profile, v profiles.Variant, opts Options) (*Variant, err
 	rt.SetLink(out.Nodes.SCSCF, out.Nodes.UE, dists["ue_scscf"], 0)
 	rt.SetLink(out.Nodes.SCSCF, out.Nodes.HSS, dists["scscf_hss"], 0)
 	rt.SetLink(out.Nodes.HSS, out.Nodes.SCSCF, dists["scscf_hss"], 0)
+	f, sc, h := out.Fleet, out.SCSCF, out.HSS
+	rt.StopWhen = func() bool { return f.Idle() && sc.Idle() && h.Idle() }
 	if at, ok := out.Fleet.First(); ok {
 		rt.ArmTimer(out.Nodes.UE, at, ue.StartKey)
 	}
@@ -149,16 +188,55 @@ func Build(p *profiles.Profile, v profiles.Variant, opts Options) (*Variant, err
 // summarises it.
 func (v *Variant) Run() results.VariantSummary {
 	st := v.Runtime.Run(v.deadline)
-	return v.Collector.Summarize(v.Spec.Name, v.Spec.MARResume, st.Reached, st.Events)
+	if v.tracer != nil {
+		v.tracer.flush()
+	}
+	sum := v.Collector.Summarize(v.Spec.Name, v.SCSCFConf.MARResume.String(), st.Reached, st.Events)
+	sum.Preset = v.Spec.Preset
+	sum.SAROKResume, sum.SARErrResume = v.SCSCFConf.SAROKResume.String(), v.SCSCFConf.SARErrResume.String()
+	sum.Counters = v.counters()
+	return sum
+}
+
+// counters gathers the cores' own counts for the summary.
+func (v *Variant) counters() map[string]uint64 {
+	f, s, h := v.Fleet.Stats, v.SCSCF.Stats, v.HSS.Stats
+	return map[string]uint64{
+		"ue.retransmissions":            f.Retransmits,
+		"ue.timer_f_expiries":           f.TimerFExpiry,
+		"ue.aka_mac_failures":           f.MACFailures,
+		"ue.aka_sqn_failures":           f.SQNFailures,
+		"ue.stray_responses":            f.Stray,
+		"scscf.requests":                s.Requests,
+		"scscf.retransmissions":         s.Retransmissions,
+		"scscf.sip_queue_drops":         s.SIPQueueDrops,
+		"scscf.mar_sent":                s.MARs,
+		"scscf.sar_sent":                s.SARs,
+		"scscf.cdp_timeouts":            s.CDPTimeouts,
+		"scscf.cdp_late_answers":        s.LateAnswers,
+		"scscf.cdp_queue_drops":         s.CDPQueueDrops,
+		"scscf.fr_timeouts":             s.FRTimeouts,
+		"scscf.replies_refused":         s.RefusedReplies,
+		"scscf.auth_failures":           s.AuthFailures,
+		"scscf.av_store_races":          s.AVRaces,
+		"scscf.wait_postponed":          s.WaitPostponed,
+		"scscf.timeout_deregistrations": s.TimeoutDeregs,
+		"hss.mar":                       h.MAR,
+		"hss.sar":                       h.SAR,
+		"hss.too_busy":                  h.Busy,
+		"hss.dropped":                   h.Dropped,
+		"hss.queue_max":                 uint64(v.HSS.Pool().MaxQueue),
+		"hss.queue_wait_ms_total":       uint64(v.HSS.Pool().Wait.Milliseconds()),
+	}
 }
 
 // Run runs every variant of a profile on its seed.
 func Run(p *profiles.Profile, opts Options) (*results.Summary, []*Variant, error) {
 	vs := make([]*Variant, len(p.Variants))
-	for i, spec := range p.Variants {
-		v, err := Build(p, spec, opts)
+	for i := range p.Variants {
+		v, err := Build(p, i, opts)
 		if err != nil {
-			return nil, nil, fmt.Errorf("variant %s: %w", spec.Name, err)
+			return nil, nil, fmt.Errorf("variant %s: %w", p.Variants[i].Name, err)
 		}
 		vs[i] = v
 	}
@@ -166,7 +244,7 @@ func Run(p *profiles.Profile, opts Options) (*results.Summary, []*Variant, error
 		opts.OnStart(vs)
 	}
 	sum := &results.Summary{Profile: p.Name, Seed: p.Seed, Variants: make([]results.VariantSummary, len(vs))}
-	if opts.Parallel && opts.Log == nil {
+	if opts.Parallel && opts.Trace == nil {
 		var wg sync.WaitGroup
 		for i, v := range vs {
 			wg.Add(1)

@@ -1,0 +1,91 @@
+package scenario
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/regstorm/regstorm/hss"
+	"github.com/regstorm/regstorm/hss/cx"
+	"github.com/regstorm/regstorm/internal/sipmsg"
+	"github.com/regstorm/regstorm/scscf"
+	"github.com/regstorm/regstorm/sim"
+	"github.com/regstorm/regstorm/ue"
+)
+
+// tracer writes the one-line-per-event trace: virtual time, variant, and
+// either a message delivery ("ue -> scscf REGISTER ..."), a timer, or a
+// Kamailio log line from the S-CSCF.
+type tracer struct {
+	w       io.Writer
+	bw      *bufio.Writer
+	filter  string
+	variant string
+	rt      *sim.Runtime
+}
+
+func (t *tracer) line(at time.Duration, text string) {
+	if t.filter != "" && !strings.Contains(text, t.filter) {
+		return
+	}
+	if t.bw == nil {
+		t.bw = bufio.NewWriterSize(t.w, 1<<16)
+	}
+	fmt.Fprintf(t.bw, "%12.6f [%s] %s\n", at.Seconds(), t.variant, text)
+}
+
+func (t *tracer) flush() {
+	if t.bw != nil {
+		t.bw.Flush()
+	}
+}
+
+func (t *tracer) log(at time.Duration, line string) { t.line(at, "scscf: "+line) }
+
+func (t *tracer) event(at time.Duration, to sim.NodeID, ev *sim.Event) {
+	switch ev.Kind {
+	case sim.EvMessage:
+		t.line(at, t.rt.Name(ev.From)+" -> "+t.rt.Name(to)+" "+describe(ev.Msg))
+	case sim.EvTimer:
+		var name string
+		switch t.rt.Name(to) {
+		case NodeUE:
+			name = ue.TimerName(ev.Timer.Kind)
+		case NodeSCSCF:
+			name = scscf.TimerName(ev.Timer.Kind)
+		case NodeHSS:
+			name = "hss." + map[uint32]string{hss.TimerAnswer: "answer", hss.TimerWorker: "worker"}[ev.Timer.Kind]
+		}
+		if name == "ue.arrival" || name == "sip.worker" || name == "cdp.worker" || name == "hss.worker" || name == "hss.answer" {
+			return // their effects show as messages
+		}
+		t.line(at, fmt.Sprintf("%s timer %s ref %d", t.rt.Name(to), name, ev.Timer.Ref))
+	}
+}
+
+func describe(m sim.Message) string {
+	switch m := m.(type) {
+	case *sipmsg.Request:
+		s := fmt.Sprintf("REGISTER %s cseq %d branch %s call-id %s", m.AOR, m.CSeq, m.Branch, m.CallID)
+		if m.Auth != nil && m.Auth.Response != "" {
+			s += " (with credentials)"
+		}
+		if m.Auth != nil && m.Auth.AUTS != "" {
+			s += " (AUTS)"
+		}
+		return s
+	case *sipmsg.Response:
+		return fmt.Sprintf("%d %s cseq %d call-id %s", m.Code, m.Reason, m.CSeq, m.CallID)
+	case *cx.MAR:
+		return fmt.Sprintf("MAR hbh %d user %s impu %s", m.HopByHop, m.UserName, m.PublicIdentity)
+	case *cx.MAA:
+		return fmt.Sprintf("MAA hbh %d result %d exp %d user %s vectors %d", m.HopByHop, m.ResultCode, m.ExperimentalResult, m.UserName, len(m.Items))
+	case *cx.SAR:
+		return fmt.Sprintf("SAR hbh %d impu %s type %d", m.HopByHop, m.PublicIdentity, m.AssignmentType)
+	case *cx.SAA:
+		return fmt.Sprintf("SAA hbh %d result %d exp %d user %s", m.HopByHop, m.ResultCode, m.ExperimentalResult, m.UserName)
+	}
+	return fmt.Sprintf("%T", m)
+}
