@@ -507,3 +507,19 @@ func (v *validator) validate(p *Profile) {
 		}
 	}
 }
+
+// YAML renders the profile with every default filled in, so it can be
+// copied and edited; Parse reads it back to the same profile.
+func (p *Profile) YAML() ([]byte, error) {
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "# %s, every default filled in (regstorm profiles show)\n", p.where)
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(p); err != nil {
+		return nil, fmt.Errorf("profiles: rendering %s: %w", p.Name, err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("profiles: rendering %s: %w", p.Name, err)
+	}
+	return buf.Bytes(), nil
+}

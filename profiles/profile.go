@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -150,6 +151,58 @@ type Dist struct {
 	Mean  Duration `yaml:"mean,omitempty"`
 	P50   Duration `yaml:"p50,omitempty"`
 	P99   Duration `yaml:"p99,omitempty"`
+}
+
+// distKeys are the keys each distribution reads.
+var distKeys = map[string][]string{
+	"constant": {"value"}, "uniform": {"min", "max"}, "exponential": {"mean"}, "lognormal": {"p50", "p99"},
+}
+
+// UnmarshalYAML decodes a distribution as a whole, so a profile's
+// distribution replaces the default one instead of merging with it; unknown
+// keys are errors (the decoder's strict mode does not reach inside a custom
+// unmarshaler).
+func (d *Dist) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: a distribution is a mapping such as {dist: lognormal, p50: 20ms, p99: 200ms}", n.Line)}}
+	}
+	var errs []string
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch k := n.Content[i].Value; k {
+		case "dist", "value", "min", "max", "mean", "p50", "p99":
+		default:
+			errs = append(errs, fmt.Sprintf("line %d: field %s not found in type profiles.Dist", n.Content[i].Line, k))
+		}
+	}
+	type plain Dist
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			errs = append(errs, te.Errors...)
+		} else {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		return &yaml.TypeError{Errors: errs}
+	}
+	*d = Dist(p)
+	return nil
+}
+
+// MarshalYAML writes only the keys the distribution reads.
+func (d Dist) MarshalYAML() (any, error) {
+	m := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
+	add := func(k, v string) {
+		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, &yaml.Node{Kind: yaml.ScalarNode, Value: v})
+	}
+	add("dist", d.Dist)
+	vals := map[string]Duration{"value": d.Value, "min": d.Min, "max": d.Max, "mean": d.Mean, "p50": d.P50, "p99": d.P99}
+	for _, k := range distKeys[d.Dist] {
+		add(k, vals[k].D().String())
+	}
+	return m, nil
 }
 
 // Build returns the sampler.

@@ -236,16 +236,16 @@ func (s *SCSCF) gauges(env sim.Env) {
 	}
 }
 
-// logf emits a Kamailio-style line, "{Call-ID} LEVEL: module [file]: text",
-// the Call-ID standing for a log_prefix, so one registration's lines can be
-// picked out of a trace.
+// logf emits a Kamailio-style line, "{Call-ID CSeq method To} LEVEL:
+// module [file]: text", the braces standing for a log_prefix such as
+// "{$ci $cs $rm $tu} ", so one registration's lines can be picked out.
 func (s *SCSCF) logf(env sim.Env, t *txn, level, where, text string) {
 	if s.cfg.Log == nil {
 		return
 	}
 	prefix := "{-} "
 	if t != nil {
-		prefix = "{" + t.req.CallID + " " + strconv.FormatUint(uint64(t.req.CSeq), 10) + " REGISTER} "
+		prefix = "{" + t.req.CallID + " " + strconv.FormatUint(uint64(t.req.CSeq), 10) + " REGISTER " + t.req.AOR + "} "
 	}
 	s.cfg.Log(env.Now(), prefix+level+": "+where+": "+text)
 }

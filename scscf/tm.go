@@ -119,7 +119,7 @@ func (s *SCSCF) reply(env sim.Env, t *txn, r *sipmsg.Response) bool {
 			" reply when a final "+strconv.Itoa(t.uasStatus)+" was sent out")
 		return false
 	}
-	r.CallID, r.Branch, r.FromTag, r.CSeq = t.req.CallID, t.req.Branch, t.req.FromTag, t.req.CSeq
+	r.CallID, r.Branch, r.FromTag, r.CSeq, r.To = t.req.CallID, t.req.Branch, t.req.FromTag, t.req.CSeq, t.req.AOR
 	r.ToTag = toTag(t.label)
 	env.Send(t.from, r)
 	s.Stats.Replies++

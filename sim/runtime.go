@@ -55,7 +55,11 @@ type Runtime struct {
 	StopWhen func() bool
 
 	interrupted atomic.Bool
+	inFlight    int
 }
+
+// InFlight is the number of messages sent and not yet delivered.
+func (rt *Runtime) InFlight() int { return rt.inFlight }
 
 // Interrupt asks a running Run to return soon (within a few thousand
 // events); it is the one method safe to call from another goroutine, for
@@ -137,6 +141,7 @@ func (rt *Runtime) ArmTimer(n NodeID, at time.Duration, key TimerKey) TimerID {
 // Deliver schedules msg to arrive at node to at absolute time at, as if sent
 // by from (tests and adapters).
 func (rt *Runtime) Deliver(at time.Duration, from, to NodeID, msg Message) {
+	rt.inFlight++
 	rt.push(event{at: max(at, rt.now), to: to, from: from, kind: EvMessage, msg: msg})
 }
 
@@ -183,6 +188,9 @@ func (rt *Runtime) Run(deadline time.Duration) Stats {
 			rt.stats.Stale++
 			continue
 		}
+		if e.kind == EvMessage {
+			rt.inFlight--
+		}
 		rt.now = e.at
 		rt.stats.Events++
 		rt.stats.Reached = e.at
@@ -219,6 +227,7 @@ func (rt *Runtime) Send(to NodeID, msg Message) {
 	if d == nil {
 		d = rt.DefaultLink
 	}
+	rt.inFlight++
 	rt.push(event{at: rt.now + max(0, d.Sample(rt.netRand)), to: to, from: from, kind: EvMessage, msg: msg})
 }
 

@@ -9,8 +9,23 @@ import (
 )
 
 func cmdProfiles(args []string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "show" {
+		if len(args) != 2 {
+			return badInput("usage: regstorm profiles show NAME|FILE")
+		}
+		p, err := profiles.Load(args[1], nil)
+		if err != nil {
+			return usageError{err}
+		}
+		b, err := p.YAML()
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(b)
+		return err
+	}
 	if len(args) > 0 {
-		return badInput("profiles takes no arguments")
+		return badInput("usage: regstorm profiles [show NAME|FILE]")
 	}
 	bs, err := profiles.Builtins()
 	if err != nil {

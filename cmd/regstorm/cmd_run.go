@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,13 +15,16 @@ import (
 
 	"github.com/regstorm/regstorm/internal/scenario"
 	"github.com/regstorm/regstorm/profiles"
+	"github.com/regstorm/regstorm/results"
 )
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	seed := fs.String("seed", "", "run seed (overrides the profile's)")
-	out := fs.String("out", "", "directory for summary.json and run-info.json")
+	out := fs.String("out", "", "directory for summary.json, transactions.csv and run-info.json")
+	trace := fs.String("trace", "", "write a one-line-per-event trace with Kamailio log lines to FILE")
+	traceFilter := fs.String("trace-filter", "", "keep only trace lines containing TEXT (e.g. user42@)")
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a profile key, e.g. --set hss.mar_latency.p50=30ms (repeatable)")
 	fs.Usage = func() {
@@ -58,10 +62,19 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	start := time.Now()
-	sum, vs, err := scenario.Run(p, scenario.Options{Parallel: true, OnStart: func(vs []*scenario.Variant) {
+	opts := scenario.Options{Parallel: true, TraceFilter: *traceFilter, OnStart: func(vs []*scenario.Variant) {
 		stopOnSignal(vs)
-	}})
+	}}
+	if *trace != "" {
+		f, err := os.Create(*trace)
+		if err != nil {
+			return fmt.Errorf("creating trace file: %w", err)
+		}
+		defer f.Close()
+		opts.Trace = f
+	}
+	start := time.Now()
+	sum, vs, err := scenario.Run(p, opts)
 	if err != nil {
 		return usageError{err}
 	}
@@ -83,6 +96,19 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		}
 		if err := os.WriteFile(filepath.Join(*out, "summary.json"), js, 0o644); err != nil {
 			return fmt.Errorf("writing summary: %w", err)
+		}
+		var names []string
+		var cols []*results.Collector
+		for _, v := range vs {
+			names = append(names, v.Spec.Name)
+			cols = append(cols, v.Collector)
+		}
+		var ts bytes.Buffer
+		if err := results.WriteGaugesCSV(&ts, names, cols); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(*out, "transactions.csv"), ts.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("writing transactions.csv: %w", err)
 		}
 		info := runInfo(p.Name, name, wall, interrupted)
 		if err := os.WriteFile(filepath.Join(*out, "run-info.json"), info, 0o644); err != nil {

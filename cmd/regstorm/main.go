@@ -3,7 +3,7 @@
 // clock.
 //
 //	regstorm run [PROFILE-FILE|BUILTIN-NAME] [--seed N] [--out DIR] [--set key=value ...]
-//	regstorm profiles
+//	regstorm profiles [show NAME|FILE]
 //	regstorm version
 //
 // Exit status: 0 success, 1 an expectation of the profile failed, 2 bad
@@ -37,7 +37,9 @@ const usage = `regstorm simulates and load-tests IMS registration.
 
 Usage:
   regstorm run [PROFILE-FILE|BUILTIN-NAME] [--seed N] [--out DIR] [--set key=value ...]
-  regstorm profiles
+               [--trace FILE] [--trace-filter TEXT]
+  regstorm profiles                 list the built-in profiles
+  regstorm profiles show NAME|FILE  print a profile with every default filled in
   regstorm version
 
 Run "regstorm run -h" for the flags of run.

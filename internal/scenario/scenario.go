@@ -177,7 +177,7 @@ func Build(base *profiles.Profile, i int, opts Options) (*Variant, error) {
 	rt.SetLink(out.Nodes.SCSCF, out.Nodes.HSS, dists["scscf_hss"], 0)
 	rt.SetLink(out.Nodes.HSS, out.Nodes.SCSCF, dists["scscf_hss"], 0)
 	f, sc, h := out.Fleet, out.SCSCF, out.HSS
-	rt.StopWhen = func() bool { return f.Idle() && sc.Idle() && h.Idle() }
+	rt.StopWhen = func() bool { return rt.InFlight() == 0 && f.Idle() && sc.Idle() && h.Idle() }
 	if at, ok := out.Fleet.First(); ok {
 		rt.ArmTimer(out.Nodes.UE, at, ue.StartKey)
 	}

@@ -77,7 +77,7 @@ func describe(m sim.Message) string {
 		}
 		return s
 	case *sipmsg.Response:
-		return fmt.Sprintf("%d %s cseq %d call-id %s", m.Code, m.Reason, m.CSeq, m.CallID)
+		return fmt.Sprintf("%d %s to %s cseq %d call-id %s", m.Code, m.Reason, m.To, m.CSeq, m.CallID)
 	case *cx.MAR:
 		return fmt.Sprintf("MAR hbh %d user %s impu %s", m.HopByHop, m.UserName, m.PublicIdentity)
 	case *cx.MAA:

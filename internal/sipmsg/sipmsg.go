@@ -36,6 +36,7 @@ type Response struct {
 	CallID    string
 	Branch    string
 	FromTag   string
+	To        string // the To URI (the IMPU), copied from the request
 	ToTag     string
 	CSeq      uint32
 	Challenge *Challenge // WWW-Authenticate on 401
