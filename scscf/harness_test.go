@@ -153,8 +153,8 @@ func (h *harness) checkInvariants() {
 			h.t.Errorf("invariant: REGISTER %s got %d final responses, want 1", br, h.finals[br])
 		}
 	}
-	if h.s.Suspended() != 0 || h.s.Live() != 0 {
-		h.t.Errorf("invariant: %d transactions still suspended, %d still alive after the run", h.s.Suspended(), h.s.Live())
+	if err := h.s.Invariants(); err != nil {
+		h.t.Error(err)
 	}
 }
 

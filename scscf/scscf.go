@@ -1,7 +1,9 @@
 package scscf
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/regstorm/regstorm/hss/cx"
 	"github.com/regstorm/regstorm/internal/sipmsg"
@@ -30,6 +32,26 @@ type Stats struct {
 	DirectChallenge uint64 // 401s from an UNUSED vector, without a MAR
 	TimeoutDeregs   uint64 // usrloc contact expiries (SAR TIMEOUT_DEREGISTRATION)
 	MARs, SARs      uint64
+	LateFinals      uint64 // finals sent for a suspended transaction after its FR time (must stay 0)
+}
+
+// Invariants checks, once a run has drained, that every transaction got
+// exactly one final response and none outlived its FR timer suspended.
+func (s *SCSCF) Invariants() error {
+	var errs []string
+	if s.Live() != 0 || s.suspended != 0 || s.onWait != 0 {
+		errs = append(errs, fmt.Sprintf("%d transactions alive (%d suspended, %d on WAIT) after the run", s.Live(), s.suspended, s.onWait))
+	}
+	if s.Stats.Replies != s.Stats.Transactions {
+		errs = append(errs, fmt.Sprintf("%d final replies for %d transactions", s.Stats.Replies, s.Stats.Transactions))
+	}
+	if s.Stats.LateFinals != 0 {
+		errs = append(errs, fmt.Sprintf("%d final replies sent after the FR timer of a suspended transaction", s.Stats.LateFinals))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("scscf invariants: %s", strings.Join(errs, "; "))
+	}
+	return nil
 }
 
 // sipJob is a REGISTER waiting for or held by a SIP worker.

@@ -121,6 +121,9 @@ func (s *SCSCF) reply(env sim.Env, t *txn, r *sipmsg.Response) bool {
 	}
 	r.CallID, r.Branch, r.FromTag, r.CSeq, r.To = t.req.CallID, t.req.Branch, t.req.FromTag, t.req.CSeq, t.req.AOR
 	r.ToTag = toTag(t.label)
+	if t.suspended && t.frAt != 0 && env.Now() > t.frAt {
+		s.Stats.LateFinals++ // impossible by construction; checked by Invariants
+	}
 	env.Send(t.from, r)
 	s.Stats.Replies++
 	t.uasStatus = r.Code

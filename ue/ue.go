@@ -110,7 +110,8 @@ type ue struct {
 	cseq      uint32
 	callTag   uint32
 	state     State
-	retx      uint8 // retransmissions of the outstanding request
+	retx      uint8  // retransmissions of the outstanding request
+	code      uint16 // final code of the last procedure
 }
 
 // Stats are the fleet's own counters.
@@ -150,6 +151,13 @@ func (f *Fleet) Idle() bool {
 
 // Active is the number of registration procedures in progress.
 func (f *Fleet) Active() int { return f.active }
+
+// Outcome returns the final code of UE i's last procedure and the CSeq of
+// the request that got it (1: the initial REGISTER, 2: the answer to the
+// challenge).
+func (f *Fleet) Outcome(i uint32) (code int, cseq uint32) {
+	return int(f.ues[i].code), f.ues[i].cseq
+}
 
 // State returns the state of UE i.
 func (f *Fleet) State(i uint32) State { return f.ues[i].state }
@@ -383,6 +391,7 @@ func (f *Fleet) timeout(env sim.Env, i uint32, id sim.TimerID) {
 
 func (f *Fleet) done(i uint32, code int, latency time.Duration) {
 	f.active--
+	f.ues[i].code = uint16(code)
 	if f.cfg.Collector != nil {
 		f.cfg.Collector.Done(code, latency)
 	}

@@ -108,3 +108,36 @@ func TestProfilesAndVersion(t *testing.T) {
 		t.Errorf("version: %d %q", code, out)
 	}
 }
+
+// "go run ./cmd/regstorm run kamailio-4205" shows MAR route completion 0
+// under kamailio-5.6 and 1 under kamailio-6.1, with the reason.
+func TestRunKamailio4205(t *testing.T) {
+	code, out, errs := runCLI(t, "run", "kamailio-4205", "--set", "ues=2000")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"kamailio-5.6", "kamailio-6.1", "0 (0.0%)", "2000 (100.0%)", "not run: active transaction not found"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestProfilesShowAndTrace(t *testing.T) {
+	code, out, _ := runCLI(t, "profiles", "show", "kamailio-4205")
+	if code != 0 || !strings.Contains(out, "fr_timer: 10s") || !strings.Contains(out, "preset: kamailio-6.1") || !strings.Contains(out, "cdp_workers: 4") {
+		t.Errorf("profiles show: %d\n%s", code, out)
+	}
+	if code, _, _ := runCLI(t, "profiles", "show", "nosuch"); code != exitBadInput {
+		t.Errorf("profiles show nosuch: exit %d", code)
+	}
+	trace := filepath.Join(t.TempDir(), "trace.log")
+	if code, _, errs := runCLI(t, "run", "--set", "ues=50", "--trace", trace, "--trace-filter", "user7@"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	b, _ := os.ReadFile(trace)
+	if !strings.Contains(string(b), "WARNING: tm [t_suspend.c:197]: t_continue_helper(): active transaction not found") ||
+		!strings.Contains(string(b), "scscf -> ue 200 OK to sip:user7@") {
+		t.Errorf("trace:\n%s", b)
+	}
+}

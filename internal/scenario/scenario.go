@@ -198,6 +198,15 @@ func (v *Variant) Run() results.VariantSummary {
 	return sum
 }
 
+// Invariants checks the S-CSCF's invariants after a run that drained (not
+// cut by its deadline or an interrupt).
+func (v *Variant) Invariants() error {
+	if !v.Runtime.Stats().Exhausted {
+		return nil
+	}
+	return v.SCSCF.Invariants()
+}
+
 // counters gathers the cores' own counts for the summary.
 func (v *Variant) counters() map[string]uint64 {
 	f, s, h := v.Fleet.Stats, v.SCSCF.Stats, v.HSS.Stats

@@ -47,8 +47,14 @@ func (t *tracer) log(at time.Duration, line string) { t.line(at, "scscf: "+line)
 func (t *tracer) event(at time.Duration, to sim.NodeID, ev *sim.Event) {
 	switch ev.Kind {
 	case sim.EvMessage:
+		if t.filter != "" && !mentions(ev.Msg, t.filter) {
+			return // skip the formatting: most events of a filtered trace
+		}
 		t.line(at, t.rt.Name(ev.From)+" -> "+t.rt.Name(to)+" "+describe(ev.Msg))
 	case sim.EvTimer:
+		if t.filter != "" {
+			return // timer lines name no user, so a filter never keeps them
+		}
 		var name string
 		switch t.rt.Name(to) {
 		case NodeUE:
@@ -88,4 +94,31 @@ func describe(m sim.Message) string {
 		return fmt.Sprintf("SAA hbh %d result %d exp %d user %s", m.HopByHop, m.ResultCode, m.ExperimentalResult, m.UserName)
 	}
 	return fmt.Sprintf("%T", m)
+}
+
+// mentions reports whether any identity field of m contains text.
+func mentions(m sim.Message, text string) bool {
+	has := func(fields ...string) bool {
+		for _, f := range fields {
+			if strings.Contains(f, text) {
+				return true
+			}
+		}
+		return false
+	}
+	switch m := m.(type) {
+	case *sipmsg.Request:
+		return has(m.AOR, m.CallID, m.Branch)
+	case *sipmsg.Response:
+		return has(m.To, m.CallID, m.Reason)
+	case *cx.MAR:
+		return has(m.UserName, m.PublicIdentity)
+	case *cx.MAA:
+		return has(m.UserName, m.PublicIdentity)
+	case *cx.SAR:
+		return has(m.UserName, m.PublicIdentity)
+	case *cx.SAA:
+		return has(m.UserName)
+	}
+	return true
 }
