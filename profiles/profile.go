@@ -101,6 +101,7 @@ type SCSCF struct {
 	AVRequestAtOnce      int64    `yaml:"av_request_at_once"`
 	MaxNonceReuse        int64    `yaml:"max_nonce_reuse"`
 	Resync               bool     `yaml:"resync"`
+	FailureRoute         bool     `yaml:"failure_route"` // t_on_failure armed before suspending
 	CheckTrans           bool     `yaml:"t_check_trans"` // absorb retransmissions (false: re-challenge)
 	DefaultExpires       int64    `yaml:"default_expires"`
 	MinExpires           int64    `yaml:"min_expires"`

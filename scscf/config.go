@@ -70,6 +70,7 @@ type Config struct {
 	MaxNonceReuse     uint32        // max_nonce_reuse
 	QOP               string        // registration_qop
 	ResyncEnabled     bool          // the config handles AUTS with ims_www_resync_auth (Kamailio sample)
+	FailureRoute      bool          // t_on_failure armed before suspending (the sample does not)
 	RechallengeOnRetx bool          // no t_check_trans(): each retransmission re-runs ims_www_challenge (§6.3)
 
 	// Resume strategies (§6.1 version table).

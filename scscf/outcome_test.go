@@ -227,3 +227,26 @@ func TestFRTickQuantisation(t *testing.T) {
 	h.run()
 	h.expectReply(h.only(), 408, "Request Timeout", 30*s+62500*time.Microsecond)
 }
+
+// KAMAILIO-MODEL.md §2 table, row 4: the FR timer fired and a failure_route
+// ran (clearing T_ASYNC_SUSPENDED); a late MAA within WAIT then gets
+// "active transaction not found" (t_continue) or "transaction is not
+// suspended" -2 (t_continue_skip_timer).
+func TestOutcome_FailureRouteThenLateAnswer(t *testing.T) {
+	for _, filter := range []bool{true, false} {
+		t.Run(strategy(filter).String(), func(t *testing.T) {
+			h := newHarness(t, func(c *scscf.Config) { c.FRTimer = 3 * s; c.FailureRoute = true; c.MARResume = strategy(filter) }, 4*s)
+			h.register(0, 1)
+			h.run()
+			h.expectReply(h.only(), 408, "Request Timeout", 3*s)
+			h.expectLog(3*s, "FAILURE_ROUTE_EXECUTED 408")
+			if filter {
+				h.expectMAR(1, 0, scscf.ReasonNotFound)
+			} else {
+				h.expectMAR(1, 0, scscf.ReasonNotSuspended)
+				h.expectLog(4*s, "transaction is not suspended")
+			}
+			h.expectFreed(8 * s)
+		})
+	}
+}

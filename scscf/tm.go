@@ -158,6 +158,15 @@ func (s *SCSCF) frFired(env sim.Env, t *txn) {
 	t.frAt = 0
 	t.blindLast = 408
 	s.Stats.FRTimeouts++
+	if s.cfg.FailureRoute && t.suspended {
+		// The failure_route runs on the faked 408 and clears
+		// T_ASYNC_SUSPENDED (t_reply.c); the modelled route does not reply,
+		// so tm relays the 408.
+		t.suspended = false
+		s.suspended--
+		s.gauges(env)
+		s.logf(env, t, "ALERT", "<script>", "FAILURE_ROUTE_EXECUTED 408")
+	}
 	s.reply(env, t, &sipmsg.Response{Code: 408, Reason: "Request Timeout", Expires: -1})
 }
 

@@ -100,7 +100,7 @@ func SCSCFConfig(p *profiles.Profile, v *profiles.Variant) (scscf.Config, error)
 	c.CDPTimeout, c.CDPPhase = s.CDPTimeout.D(), s.CDPPhase.D()
 	c.AVTimeout, c.AVUsedTimeout, c.AVPurgePhase, c.AVStoreDelay = s.AVTimeout.D(), s.AVUsedTimeout.D(), s.AVPurgePhase.D(), s.AVStoreDelay.D()
 	c.AVRequestAtOnce, c.MaxNonceReuse = uint32(s.AVRequestAtOnce), uint32(s.MaxNonceReuse)
-	c.ResyncEnabled, c.RechallengeOnRetx = s.Resync, !s.CheckTrans
+	c.ResyncEnabled, c.RechallengeOnRetx, c.FailureRoute = s.Resync, !s.CheckTrans, s.FailureRoute
 	c.DefaultExpires, c.MinExpires = uint32(s.DefaultExpires), uint32(s.MinExpires)
 	if s.MaxExpires >= 0 {
 		c.MaxExpires = uint32(s.MaxExpires)
