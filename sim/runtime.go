@@ -237,6 +237,10 @@ func (rt *Runtime) SetTimer(d time.Duration, key TimerKey) TimerID {
 	return id
 }
 
-func (rt *Runtime) CancelTimer(id TimerID) { rt.retire(id) }
+func (rt *Runtime) CancelTimer(id TimerID) {
+	if rt.retire(id) {
+		rt.q.cancel(uint32(id))
+	}
+}
 
 var _ Env = (*Runtime)(nil)

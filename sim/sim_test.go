@@ -28,6 +28,7 @@ func TestQueueOrdersByTimeThenSequence(t *testing.T) {
 		want = append(want, e)
 	}
 	sort.SliceStable(want, func(i, j int) bool { return want[i].at < want[j].at })
+	q.pos = nil
 	for i := range want {
 		got := q.pop()
 		if got.at != want[i].at || got.seq != want[i].seq {
@@ -69,7 +70,7 @@ func TestTimersFireInOrderAndCancel(t *testing.T) {
 			t.Fatalf("fired %v, want %v", fired, want)
 		}
 	}
-	if st.Reached != 3*time.Second || st.Stale != 1 || !st.Exhausted {
+	if st.Reached != 3*time.Second || st.Stale != 0 || !st.Exhausted || rt.Pending() != 0 {
 		t.Fatalf("stats %+v", st)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -25,6 +26,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "directory for summary.json, transactions.csv and run-info.json")
 	trace := fs.String("trace", "", "write a one-line-per-event trace with Kamailio log lines to FILE")
 	traceFilter := fs.String("trace-filter", "", "keep only trace lines containing TEXT (e.g. user42@)")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to FILE")
+	memProfile := fs.String("memprofile", "", "write a Go heap profile at the end of the run to FILE")
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a profile key, e.g. --set hss.mar_latency.p50=30ms (repeatable)")
 	fs.Usage = func() {
@@ -73,8 +76,24 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		defer f.Close()
 		opts.Trace = f
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("creating CPU profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("starting CPU profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start := time.Now()
 	sum, vs, err := scenario.Run(p, opts)
+	if *memProfile != "" {
+		if err := writeHeapProfile(*memProfile); err != nil {
+			return err
+		}
+	}
 	if err != nil {
 		return usageError{err}
 	}
@@ -140,4 +159,16 @@ func runInfo(profile, source string, wall time.Duration, interrupted bool) []byt
 	host, _ := os.Hostname()
 	return fmt.Appendf(nil, "{\n  \"profile\": %q,\n  \"source\": %q,\n  \"commit\": %q,\n  \"go\": %q,\n  \"host\": %q,\n  \"started\": %q,\n  \"wall_s\": %.3f,\n  \"interrupted\": %t\n}\n",
 		profile, source, commit(), runtime.Version(), host, time.Now().Add(-wall).UTC().Format(time.RFC3339), wall.Seconds(), interrupted)
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("creating heap profile: %w", err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		return fmt.Errorf("writing heap profile: %w", err)
+	}
+	return nil
 }
