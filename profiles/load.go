@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -207,6 +208,9 @@ func parse(src []byte, where string, sets []string, variants bool) (*Profile, er
 		}
 	}
 	v := validator{where: where, root: &root}
+	if !strings.HasPrefix(where, "builtin:") {
+		v.dir = filepath.Dir(where)
+	}
 	v.validate(&p)
 	if len(v.problems) > 0 {
 		return nil, &Error{v.problems}
@@ -310,6 +314,7 @@ func applySet(root *yaml.Node, set string) error {
 
 // validator collects problems with their source lines.
 type validator struct {
+	dir      string // the profile file's directory, for relative paths
 	where    string
 	root     *yaml.Node
 	problems []string
@@ -373,6 +378,7 @@ func (v *validator) preset(key, name string) {
 }
 
 func (v *validator) dist(key string, d *Dist) {
+	d.dir = v.dir
 	if _, err := d.Build(); err != nil {
 		v.addf(key, "%v", err)
 	}

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/regstorm/regstorm/results"
 	"github.com/regstorm/regstorm/sim"
 )
 
@@ -143,20 +145,34 @@ type Variant struct {
 var Presets = []string{"kamailio-5.3", "kamailio-5.6", "kamailio-5.8", "kamailio-6.0.2", "kamailio-6.0.3", "kamailio-6.1"}
 
 // Dist is a latency distribution: dist is constant (value), uniform (min,
-// max), exponential (mean) or lognormal (p50, p99).
+// max), normal (mean, stddev; truncated at 0), exponential (mean),
+// lognormal (p50, p99), pareto (scale, alpha), mixture (of: components
+// with a weight each) or empirical (file: an HdrHistogram .hlog or a CSV
+// of measured latencies, unit for plain numbers).
 type Dist struct {
-	Dist  string   `yaml:"dist"`
-	Value Duration `yaml:"value,omitempty"`
-	Min   Duration `yaml:"min,omitempty"`
-	Max   Duration `yaml:"max,omitempty"`
-	Mean  Duration `yaml:"mean,omitempty"`
-	P50   Duration `yaml:"p50,omitempty"`
-	P99   Duration `yaml:"p99,omitempty"`
+	Dist   string   `yaml:"dist"`
+	Value  Duration `yaml:"value,omitempty"`
+	Min    Duration `yaml:"min,omitempty"`
+	Max    Duration `yaml:"max,omitempty"`
+	Mean   Duration `yaml:"mean,omitempty"`
+	Stddev Duration `yaml:"stddev,omitempty"`
+	P50    Duration `yaml:"p50,omitempty"`
+	P99    Duration `yaml:"p99,omitempty"`
+	Scale  Duration `yaml:"scale,omitempty"`
+	Alpha  float64  `yaml:"alpha,omitempty"`
+	Weight float64  `yaml:"weight,omitempty"` // in a mixture's component
+	Of     []Dist   `yaml:"of,omitempty"`
+	File   string   `yaml:"file,omitempty"`
+	Unit   string   `yaml:"unit,omitempty"`
+
+	dir   string // the profile's directory, for a relative file
+	built sim.Dist
 }
 
 // distKeys are the keys each distribution reads.
 var distKeys = map[string][]string{
 	"constant": {"value"}, "uniform": {"min", "max"}, "exponential": {"mean"}, "lognormal": {"p50", "p99"},
+	"normal": {"mean", "stddev"}, "pareto": {"scale", "alpha"}, "mixture": {"of"}, "empirical": {"file", "unit"},
 }
 
 // UnmarshalYAML decodes a distribution as a whole, so a profile's
@@ -170,7 +186,7 @@ func (d *Dist) UnmarshalYAML(n *yaml.Node) error {
 	var errs []string
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		switch k := n.Content[i].Value; k {
-		case "dist", "value", "min", "max", "mean", "p50", "p99":
+		case "dist", "value", "min", "max", "mean", "stddev", "p50", "p99", "scale", "alpha", "weight", "of", "file", "unit":
 		default:
 			errs = append(errs, fmt.Sprintf("line %d: field %s not found in type profiles.Dist", n.Content[i].Line, k))
 		}
@@ -198,16 +214,53 @@ func (d Dist) MarshalYAML() (any, error) {
 	add := func(k, v string) {
 		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, &yaml.Node{Kind: yaml.ScalarNode, Value: v})
 	}
+	if d.Weight != 0 {
+		add("weight", strconv.FormatFloat(d.Weight, 'g', -1, 64))
+	}
 	add("dist", d.Dist)
-	vals := map[string]Duration{"value": d.Value, "min": d.Min, "max": d.Max, "mean": d.Mean, "p50": d.P50, "p99": d.P99}
+	vals := map[string]Duration{"value": d.Value, "min": d.Min, "max": d.Max, "mean": d.Mean, "stddev": d.Stddev,
+		"p50": d.P50, "p99": d.P99, "scale": d.Scale}
 	for _, k := range distKeys[d.Dist] {
-		add(k, vals[k].D().String())
+		switch k {
+		case "alpha":
+			add(k, strconv.FormatFloat(d.Alpha, 'g', -1, 64))
+		case "file":
+			add(k, d.File)
+		case "unit":
+			if d.Unit != "" {
+				add(k, d.Unit)
+			}
+		case "of":
+			seq := &yaml.Node{Kind: yaml.SequenceNode}
+			for _, c := range d.Of {
+				n := &yaml.Node{}
+				if err := n.Encode(c); err != nil {
+					return nil, err
+				}
+				seq.Content = append(seq.Content, n)
+			}
+			m.Style = 0
+			m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "of"}, seq)
+		default:
+			add(k, vals[k].D().String())
+		}
 	}
 	return m, nil
 }
 
-// Build returns the sampler.
+// Build returns the sampler (an empirical file is read once).
 func (d *Dist) Build() (sim.Dist, error) {
+	if d.built != nil {
+		return d.built, nil
+	}
+	b, err := d.build()
+	if err == nil && d.Dist == "empirical" {
+		d.built = b
+	}
+	return b, err
+}
+
+func (d *Dist) build() (sim.Dist, error) {
 	switch d.Dist {
 	case "constant":
 		if d.Value < 0 {
@@ -224,12 +277,54 @@ func (d *Dist) Build() (sim.Dist, error) {
 			return nil, fmt.Errorf("exponential needs mean > 0")
 		}
 		return sim.Exponential{Mean: d.Mean.D()}, nil
+	case "normal":
+		if d.Mean < 0 || d.Stddev < 0 {
+			return nil, fmt.Errorf("normal needs mean >= 0 and stddev >= 0")
+		}
+		return sim.Normal{Mean: d.Mean.D(), Stddev: d.Stddev.D()}, nil
 	case "lognormal":
 		return sim.NewLogNormal(d.P50.D(), d.P99.D())
+	case "pareto":
+		if d.Scale <= 0 || !(d.Alpha > 0) {
+			return nil, fmt.Errorf("pareto needs scale > 0 and alpha > 0")
+		}
+		return sim.Pareto{Xm: d.Scale.D(), Alpha: d.Alpha}, nil
+	case "mixture":
+		if len(d.Of) == 0 {
+			return nil, fmt.Errorf("mixture needs components under of:, each with a weight")
+		}
+		var ws []float64
+		var ds []sim.Dist
+		for i := range d.Of {
+			c := &d.Of[i]
+			if c.Dist == "mixture" {
+				return nil, fmt.Errorf("component %d: mixtures do not nest", i)
+			}
+			c.dir = d.dir
+			cd, err := c.Build()
+			if err != nil {
+				return nil, fmt.Errorf("component %d: %w", i, err)
+			}
+			ws, ds = append(ws, c.Weight), append(ds, cd)
+		}
+		return sim.NewMixture(ws, ds)
+	case "empirical":
+		if d.File == "" {
+			return nil, fmt.Errorf("empirical needs file: (an .hlog or a CSV of latencies)")
+		}
+		path := d.File
+		if !filepath.IsAbs(path) && d.dir != "" {
+			path = filepath.Join(d.dir, path)
+		}
+		bins, err := results.LoadLatencyFile(path, d.Unit)
+		if err != nil {
+			return nil, err
+		}
+		return sim.NewEmpirical(d.File, bins.Lo, bins.Hi, bins.Count)
 	case "":
-		return nil, fmt.Errorf("missing dist (constant, uniform, exponential or lognormal)")
+		return nil, fmt.Errorf("missing dist (constant, uniform, normal, exponential, lognormal, pareto, mixture or empirical)")
 	}
-	return nil, fmt.Errorf("unknown dist %q (want constant, uniform, exponential or lognormal)", d.Dist)
+	return nil, fmt.Errorf("unknown dist %q (want constant, uniform, normal, exponential, lognormal, pareto, mixture or empirical)", d.Dist)
 }
 
 // Defaults is the profile every document is decoded over: Kamailio 5.6.3

@@ -158,3 +158,49 @@ func TestPacers(t *testing.T) {
 		t.Fatal("more arrivals than UEs")
 	}
 }
+
+func TestDistributionKinds(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "lat.csv"), []byte("latency_ms\n5\n7.5\n# comment\n\n12ms\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "bad.csv"), []byte("5\nfast\n"), 0o644)
+	path := filepath.Join(dir, "p.yaml")
+	os.WriteFile(path, []byte(`name: x
+ues: 10
+hss:
+  mar_latency:
+    dist: mixture
+    of:
+      - {weight: 0.99, dist: lognormal, p50: 10ms, p99: 50ms}
+      - {weight: 0.01, dist: pareto, scale: 1s, alpha: 1.5}
+  sar_latency: {dist: empirical, file: lat.csv}
+  service: {dist: normal, mean: 1ms, stddev: 300us}
+variants:
+  - {name: a, preset: kamailio-6.1}
+`), 0o644)
+	p, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*Dist{&p.HSS.MARLatency, &p.HSS.SARLatency, &p.HSS.Service} {
+		if _, err := d.Build(); err != nil {
+			t.Fatalf("%s: %v", d.Dist, err)
+		}
+	}
+	y, err := p.YAML()
+	if err != nil || !strings.Contains(string(y), "weight: 0.99") || !strings.Contains(string(y), "file: lat.csv") {
+		t.Fatalf("rendering: %v\n%s", err, y)
+	}
+	for body, want := range map[string]string{
+		"{dist: empirical, file: bad.csv}":     "bad.csv:2: \"fast\" is not a latency",
+		"{dist: empirical, file: missing.csv}": "missing.csv",
+		"{dist: mixture, of: []}":               "mixture needs components",
+		"{dist: pareto, scale: 1ms}":            "pareto needs scale > 0 and alpha > 0",
+		"{dist: normal, mean: 1ms, stdev: 1ms}": `unknown key "stdev"`,
+	} {
+		os.WriteFile(path, []byte("name: x\nues: 10\nhss:\n  sar_latency: "+body+"\nvariants:\n  - {name: a}\n"), 0o644)
+		_, err := Load(path, nil)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", body, err, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package results
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -40,5 +41,37 @@ func TestSummarize(t *testing.T) {
 	var tb strings.Builder
 	if err := s.WriteTable(&tb); err != nil || !strings.Contains(tb.String(), "not run: active transaction not found") {
 		t.Errorf("table:\n%s", tb.String())
+	}
+}
+
+// An HdrHistogram interval log written here reads back as the same
+// latency distribution (the format other HdrHistogram tools read).
+func TestHlogRoundTrip(t *testing.T) {
+	h := newHist()
+	for i := 1; i <= 1000; i++ {
+		h.RecordValue(int64(i * 100)) // 0.1 .. 100 ms in µs
+	}
+	path := t.TempDir() + "/hss.hlog"
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHlog(f, h, "test"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	b, err := LoadLatencyFile(path, "us")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n float64
+	for _, c := range b.Count {
+		n += c
+	}
+	if n != 1000 || b.Lo[0] > 101*time.Microsecond || b.Hi[len(b.Hi)-1] < 99*time.Millisecond {
+		t.Fatalf("bins: %d, total %v, first %v, last %v", len(b.Lo), n, b.Lo[0], b.Hi[len(b.Hi)-1])
+	}
+	if _, err := LoadLatencyFile(path, "weeks"); err == nil {
+		t.Error("unknown unit accepted")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"time"
 )
 
@@ -62,3 +63,130 @@ func (l LogNormal) Sample(r *rand.Rand) time.Duration {
 	return time.Duration(math.Exp(l.mu + l.sigma*r.NormFloat64()))
 }
 func (l LogNormal) String() string { return fmt.Sprintf("lognormal(p50 %v, p99 %v)", l.P50, l.P99) }
+
+// Normal is a normal distribution truncated at 0: negative draws are
+// drawn again (a latency is never negative).
+type Normal struct{ Mean, Stddev time.Duration }
+
+func (n Normal) Sample(r *rand.Rand) time.Duration {
+	for i := 0; i < 64; i++ {
+		if v := float64(n.Mean) + float64(n.Stddev)*r.NormFloat64(); v >= 0 {
+			return time.Duration(v)
+		}
+	}
+	return 0 // a mean far below 0: the truncated mass sits at 0
+}
+func (n Normal) String() string {
+	return fmt.Sprintf("normal(mean %v, stddev %v, truncated at 0)", n.Mean, n.Stddev)
+}
+
+// Pareto has scale Xm (the minimum) and shape Alpha: P(X > x) = (Xm/x)^Alpha.
+type Pareto struct {
+	Xm    time.Duration
+	Alpha float64
+}
+
+func (p Pareto) Sample(r *rand.Rand) time.Duration {
+	u := 1 - r.Float64() // (0, 1]
+	v := float64(p.Xm) / math.Pow(u, 1/p.Alpha)
+	if v > float64(math.MaxInt64/2) {
+		return time.Duration(math.MaxInt64 / 2)
+	}
+	return time.Duration(v)
+}
+func (p Pareto) String() string { return fmt.Sprintf("pareto(scale %v, alpha %g)", p.Xm, p.Alpha) }
+
+// Mixture draws from component i with probability Weights[i]/sum.
+type Mixture struct {
+	Weights []float64
+	Dists   []Dist
+	cum     []float64
+}
+
+// NewMixture checks weights > 0 and matching lengths.
+func NewMixture(weights []float64, dists []Dist) (*Mixture, error) {
+	if len(weights) == 0 || len(weights) != len(dists) {
+		return nil, fmt.Errorf("a mixture needs components with a weight each")
+	}
+	m := &Mixture{Weights: weights, Dists: dists}
+	total := 0.0
+	for _, w := range weights {
+		if !(w > 0) {
+			return nil, fmt.Errorf("mixture weights must be > 0, got %g", w)
+		}
+		total += w
+		m.cum = append(m.cum, total)
+	}
+	for i := range m.cum {
+		m.cum[i] /= total
+	}
+	return m, nil
+}
+
+func (m *Mixture) Sample(r *rand.Rand) time.Duration {
+	u := r.Float64()
+	for i, c := range m.cum {
+		if u < c {
+			return m.Dists[i].Sample(r)
+		}
+	}
+	return m.Dists[len(m.Dists)-1].Sample(r)
+}
+
+func (m *Mixture) String() string {
+	s := "mixture("
+	for i, d := range m.Dists {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%g %v", m.Weights[i], d)
+	}
+	return s + ")"
+}
+
+// Empirical replays measured latencies: bins [Lo, Hi) with a count each
+// (an HdrHistogram's buckets, or single values with Lo == Hi), sampled by
+// inverse CDF with a uniform draw inside the bin.
+type Empirical struct {
+	lo, hi []time.Duration
+	cum    []float64
+	source string
+}
+
+// NewEmpirical builds the sampler; bins with a zero count are skipped.
+func NewEmpirical(source string, lo, hi []time.Duration, counts []float64) (*Empirical, error) {
+	e := &Empirical{source: source}
+	total := 0.0
+	for i := range lo {
+		if counts[i] <= 0 {
+			continue
+		}
+		if lo[i] < 0 || hi[i] < lo[i] {
+			return nil, fmt.Errorf("empirical %s: bad bin [%v, %v]", source, lo[i], hi[i])
+		}
+		total += counts[i]
+		e.lo, e.hi, e.cum = append(e.lo, lo[i]), append(e.hi, hi[i]), append(e.cum, total)
+	}
+	if total == 0 {
+		return nil, fmt.Errorf("empirical %s: no samples", source)
+	}
+	for i := range e.cum {
+		e.cum[i] /= total
+	}
+	return e, nil
+}
+
+func (e *Empirical) Sample(r *rand.Rand) time.Duration {
+	u := r.Float64()
+	i := sort.SearchFloat64s(e.cum, u)
+	if i >= len(e.cum) {
+		i = len(e.cum) - 1
+	}
+	if e.hi[i] == e.lo[i] {
+		return e.lo[i]
+	}
+	return e.lo[i] + time.Duration(r.Int64N(int64(e.hi[i]-e.lo[i])))
+}
+func (e *Empirical) String() string {
+	return fmt.Sprintf("empirical(%s, %d bins)", e.source, len(e.cum))
+}

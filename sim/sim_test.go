@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math"
 	"math/rand/v2"
 	"sort"
 	"testing"
@@ -187,5 +188,59 @@ func itoa(n int) string {
 		return "Q=1M"
 	default:
 		return "Q=10k"
+	}
+}
+
+func quantiles(d Dist, n int) (p50, p99 time.Duration, mean float64) {
+	r := NewStream(3, "q")
+	s := make([]time.Duration, n)
+	for i := range s {
+		s[i] = d.Sample(r)
+		mean += float64(s[i])
+	}
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[n/2], s[n*99/100], mean / float64(n)
+}
+
+func near(got, want, tol float64) bool { return math.Abs(got-want) <= tol*math.Abs(want) }
+
+func TestMoreDistributions(t *testing.T) {
+	// Pareto: median = Xm·2^(1/α), p99 = Xm·100^(1/α).
+	_, p99, _ := quantiles(Pareto{Xm: time.Millisecond, Alpha: 2}, 200000)
+	if !near(float64(p99), float64(10*time.Millisecond), 0.05) {
+		t.Errorf("pareto p99 %v, want 10ms", p99)
+	}
+	p50, _, mean := quantiles(Normal{Mean: 10 * time.Millisecond, Stddev: 2 * time.Millisecond}, 200000)
+	if !near(float64(p50), 10e6, 0.02) || !near(mean, 10e6, 0.02) {
+		t.Errorf("normal p50 %v mean %v", p50, time.Duration(mean))
+	}
+	// Truncation: never negative.
+	r := NewStream(1, "n")
+	for i := 0; i < 10000; i++ {
+		if (Normal{Mean: 0, Stddev: time.Second}).Sample(r) < 0 {
+			t.Fatal("negative normal draw")
+		}
+	}
+	m, err := NewMixture([]float64{99, 1}, []Dist{Constant{D: time.Millisecond}, Constant{D: time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, mean = quantiles(m, 100000)
+	if want := 0.99*1e6 + 0.01*1e9; !near(mean, want, 0.1) {
+		t.Errorf("mixture mean %v, want %v", time.Duration(mean), time.Duration(want))
+	}
+	e, err := NewEmpirical("t", []time.Duration{0, 10 * time.Millisecond}, []time.Duration{10 * time.Millisecond, 20 * time.Millisecond}, []float64{3, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p50, _, _ = quantiles(e, 100000)
+	if !near(float64(p50), float64(6667*time.Microsecond), 0.03) {
+		t.Errorf("empirical p50 %v, want 6.67ms", p50)
+	}
+	if _, err := NewEmpirical("x", nil, nil, nil); err == nil {
+		t.Error("empty empirical accepted")
+	}
+	if _, err := NewMixture([]float64{0}, []Dist{Constant{}}); err == nil {
+		t.Error("zero weight accepted")
 	}
 }
