@@ -4,10 +4,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/regstorm/regstorm/hss/cx"
 	"github.com/regstorm/regstorm/internal/aka"
 	"github.com/regstorm/regstorm/internal/subscriber"
+	"github.com/regstorm/regstorm/results"
 	"github.com/regstorm/regstorm/sim"
 )
 
@@ -46,6 +48,8 @@ type Config struct {
 	Service  sim.Dist
 	QueueCap int
 	Overflow string // OverflowBusy or OverflowDrop
+	// Collector receives the HSS's latency measurements; may be nil.
+	Collector *results.Collector
 }
 
 // Validate checks the configuration.
@@ -66,8 +70,10 @@ func (c *Config) Validate() error {
 }
 
 type pending struct {
-	to  sim.NodeID
-	msg sim.Message
+	to      sim.NodeID
+	msg     sim.Message
+	arrived time.Duration
+	mar     bool
 }
 
 // Stats are the HSS's own counters.
@@ -92,8 +98,9 @@ type HSS struct {
 
 // request is a Cx request waiting for or held by a worker.
 type request struct {
-	from sim.NodeID
-	msg  sim.Message
+	from    sim.NodeID
+	msg     sim.Message
+	arrived time.Duration
 }
 
 // New returns an HSS for the population.
@@ -103,6 +110,9 @@ func New(cfg Config) (*HSS, error) {
 	}
 	h := &HSS{cfg: cfg, sqn: make([]uint64, cfg.Population.Count), pending: map[uint64]pending{}}
 	h.pool = sim.Pool[request]{Kind: TimerWorker, Servers: cfg.Workers, QueueCap: cfg.QueueCap, Service: cfg.Service}
+	if c := cfg.Collector; c != nil {
+		h.pool.OnStart = func(env sim.Env, r *request) { c.Record(c.HSSQueue, env.Now()-r.arrived) }
+	}
 	return h, nil
 }
 
@@ -120,7 +130,7 @@ func (h *HSS) Queued() int { return h.pool.Queued() }
 func (h *HSS) Handle(env sim.Env, ev sim.Event) {
 	switch ev.Kind {
 	case sim.EvMessage:
-		r := request{ev.From, ev.Msg}
+		r := request{ev.From, ev.Msg, env.Now()}
 		j, now, ok := h.pool.Submit(env, r)
 		switch {
 		case !ok:
@@ -139,6 +149,9 @@ func (h *HSS) Handle(env sim.Env, ev sim.Event) {
 			if ok {
 				delete(h.pending, ev.Timer.Ref)
 				env.Send(p.to, p.msg)
+				if c := h.cfg.Collector; c != nil && p.mar {
+					c.Record(c.HSSMAR, env.Now()-p.arrived)
+				}
 			}
 		}
 	}
@@ -149,10 +162,10 @@ func (h *HSS) serve(env sim.Env, r request) {
 	switch m := r.msg.(type) {
 	case *cx.MAR:
 		h.Stats.MAR++
-		h.answerAfter(env, r.from, h.mar(env, m), h.cfg.MARLatency)
+		h.answerAfter(env, r, h.mar(env, m), h.cfg.MARLatency, true)
 	case *cx.SAR:
 		h.Stats.SAR++
-		h.answerAfter(env, r.from, h.sar(m), h.cfg.SARLatency)
+		h.answerAfter(env, r, h.sar(m), h.cfg.SARLatency, false)
 	}
 }
 
@@ -172,9 +185,9 @@ func (h *HSS) overflow(env sim.Env, r request) {
 	}
 }
 
-func (h *HSS) answerAfter(env sim.Env, to sim.NodeID, msg sim.Message, d sim.Dist) {
+func (h *HSS) answerAfter(env sim.Env, r request, msg sim.Message, d sim.Dist, mar bool) {
 	h.next++
-	h.pending[h.next] = pending{to: to, msg: msg}
+	h.pending[h.next] = pending{to: r.from, msg: msg, arrived: r.arrived, mar: mar}
 	env.SetTimer(d.Sample(env.Rand()), sim.TimerKey{Kind: TimerAnswer, Ref: h.next})
 }
 

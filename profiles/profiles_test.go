@@ -191,8 +191,8 @@ variants:
 		t.Fatalf("rendering: %v\n%s", err, y)
 	}
 	for body, want := range map[string]string{
-		"{dist: empirical, file: bad.csv}":     "bad.csv:2: \"fast\" is not a latency",
-		"{dist: empirical, file: missing.csv}": "missing.csv",
+		"{dist: empirical, file: bad.csv}":      "bad.csv:2: \"fast\" is not a latency",
+		"{dist: empirical, file: missing.csv}":  "missing.csv",
 		"{dist: mixture, of: []}":               "mixture needs components",
 		"{dist: pareto, scale: 1ms}":            "pareto needs scale > 0 and alpha > 0",
 		"{dist: normal, mean: 1ms, stdev: 1ms}": `unknown key "stdev"`,

@@ -58,6 +58,10 @@ type Collector struct {
 
 	Registration *hdr.Histogram // intended send -> 200 OK, µs
 	Challenge    *hdr.Histogram // intended send -> 401, µs
+	MARRTT       *hdr.Histogram // S-CSCF: MAR sent -> MAA arrived
+	SARRTT       *hdr.Histogram // S-CSCF: SAR sent -> SAA arrived
+	HSSMAR       *hdr.Histogram // HSS: MAR arrived -> MAA sent (queueing, service, injected latency)
+	HSSQueue     *hdr.Histogram // HSS: wait for a worker
 	clamped      uint64
 
 	// Gauges per virtual second: the maximum seen in that second.
@@ -84,7 +88,8 @@ func (c *Collector) Gauges(now time.Duration, suspended, onWait int) {
 
 // NewCollector returns an empty collector.
 func NewCollector() *Collector {
-	c := &Collector{ByCode: map[int]uint64{}, Registration: newHist(), Challenge: newHist()}
+	c := &Collector{ByCode: map[int]uint64{}, Registration: newHist(), Challenge: newHist(),
+		MARRTT: newHist(), SARRTT: newHist(), HSSMAR: newHist(), HSSQueue: newHist()}
 	for i := range c.Callbacks {
 		c.Callbacks[i].NotExecuted = map[string]uint64{}
 	}
@@ -117,6 +122,9 @@ func (c *Collector) Done(code int, latency time.Duration) {
 		c.Failed++
 	}
 }
+
+// Record adds a duration to one of the collector's histograms.
+func (c *Collector) Record(h *hdr.Histogram, d time.Duration) { c.record(h, d) }
 
 // Challenged records the latency from intended send to the 401.
 func (c *Collector) Challenged(latency time.Duration) { c.record(c.Challenge, latency) }

@@ -65,6 +65,10 @@ type CallbackSummary struct {
 type LatencySummaries struct {
 	Registration Percentiles `json:"registration"`
 	Challenge    Percentiles `json:"challenge"`
+	MARRTT       Percentiles `json:"mar_rtt"`
+	SARRTT       Percentiles `json:"sar_rtt"`
+	HSSMAR       Percentiles `json:"hss_mar"`
+	HSSQueue     Percentiles `json:"hss_queue"`
 }
 
 // Percentiles of one histogram, in milliseconds.
@@ -121,6 +125,10 @@ func (c *Collector) Summarize(name, marResume string, reached time.Duration, eve
 		LatencyMS: LatencySummaries{
 			Registration: percentiles(c.Registration),
 			Challenge:    percentiles(c.Challenge),
+			MARRTT:       percentiles(c.MARRTT),
+			SARRTT:       percentiles(c.SARRTT),
+			HSSMAR:       percentiles(c.HSSMAR),
+			HSSQueue:     percentiles(c.HSSQueue),
 		},
 		VirtualDuration: reached.Seconds(),
 		Events:          events,
@@ -196,7 +204,12 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	}{
 		{"registration", func(v *VariantSummary) *Percentiles { return &v.LatencyMS.Registration }},
 		{"challenge", func(v *VariantSummary) *Percentiles { return &v.LatencyMS.Challenge }},
+		{"MAR round trip", func(v *VariantSummary) *Percentiles { return &v.LatencyMS.MARRTT }},
+		{"HSS queue wait", func(v *VariantSummary) *Percentiles { return &v.LatencyMS.HSSQueue }},
 	} {
+		if l.name == "HSS queue wait" && l.get(&s.Variants[0]).Max == 0 {
+			continue
+		}
 		add(l.name+" latency ms p50", func(v *VariantSummary) string { return ms(l.get(v).P50) })
 		add("  p90 / p99", func(v *VariantSummary) string { return ms(l.get(v).P90) + " / " + ms(l.get(v).P99) })
 		add("  p99.9 / max", func(v *VariantSummary) string { return ms(l.get(v).P999) + " / " + ms(l.get(v).Max) })

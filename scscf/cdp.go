@@ -83,6 +83,16 @@ func (s *SCSCF) sendDiameter(env sim.Env, t *txn, kind callbackKind, h *cx.Heade
 
 // answerArrived queues a Diameter answer for the cdp workers.
 func (s *SCSCF) answerArrived(env sim.Env, hbh uint32, msg sim.Message) {
+	if c := s.cfg.Collector; c != nil {
+		if ct, ok := s.cdp[hbh]; ok {
+			switch ct.kind {
+			case cbMAR, cbResync:
+				c.Record(c.MARRTT, env.Now()-ct.sent)
+			case cbSAR:
+				c.Record(c.SARRTT, env.Now()-ct.sent)
+			}
+		}
+	}
 	j, now, ok := s.cdw.Submit(env, cdpJob{hbh: hbh, msg: msg})
 	if !ok {
 		s.Stats.CDPQueueDrops++

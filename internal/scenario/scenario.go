@@ -159,7 +159,7 @@ func Build(base *profiles.Profile, i int, opts Options) (*Variant, error) {
 	}
 	if out.HSS, err = hss.New(hss.Config{OriginHost: "hss." + pop.Realm, OriginRealm: pop.Realm, Population: pop,
 		MARLatency: dists["mar"], SARLatency: dists["sar"], Workers: int(p.HSS.Workers), Service: dists["hss_service"],
-		QueueCap: int(p.HSS.Queue), Overflow: p.HSS.Overflow}); err != nil {
+		QueueCap: int(p.HSS.Queue), Overflow: p.HSS.Overflow, Collector: out.Collector}); err != nil {
 		return nil, err
 	}
 	arrivals := p.Arrival.Pacer(p.UEs, sim.NewStream(p.Seed, "arrivals"))
