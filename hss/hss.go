@@ -19,6 +19,10 @@ const (
 	TimerAnswer uint32 = iota + 1
 	// TimerWorker ends a worker's service (Ref = pool slot).
 	TimerWorker
+	// TimerStart schedules the fault phases.
+	TimerStart
+	// TimerFault is a peer_down phase edge (Ref = 2·index, +1 for its end).
+	TimerFault
 )
 
 // Overflow policies of a full request queue.
@@ -50,6 +54,11 @@ type Config struct {
 	Overflow string // OverflowBusy or OverflowDrop
 	// Collector receives the HSS's latency measurements; may be nil.
 	Collector *results.Collector
+	// Faults are phases of misbehaviour over time.
+	Faults []Fault
+	// Peers are told when a peer_down phase closes and reopens the
+	// connection.
+	Peers []sim.NodeID
 }
 
 // Validate checks the configuration.
@@ -62,6 +71,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Workers < 0 || c.QueueCap < 0 || (c.Workers > 0 && c.Service == nil) {
 		return errors.New("hss: workers and queue must be >= 0, and workers need a service time")
+	}
+	for i := range c.Faults {
+		if err := c.Faults[i].Validate(); err != nil {
+			return fmt.Errorf("hss: fault %d: %w", i, err)
+		}
 	}
 	if c.Overflow != "" && c.Overflow != OverflowBusy && c.Overflow != OverflowDrop {
 		return fmt.Errorf("hss: overflow %q: want %q or %q", c.Overflow, OverflowBusy, OverflowDrop)
@@ -84,6 +98,7 @@ type Stats struct {
 	Resyncs        uint64
 	UnknownUser    uint64
 	ResyncFailures uint64
+	Faults         FaultStats
 }
 
 // HSS is the core. It implements sim.Handler.
@@ -93,6 +108,7 @@ type HSS struct {
 	pending map[uint64]pending
 	next    uint64
 	pool    sim.Pool[request]
+	down    int // peer_down phases in force
 	Stats   Stats
 }
 
@@ -130,6 +146,9 @@ func (h *HSS) Queued() int { return h.pool.Queued() }
 func (h *HSS) Handle(env sim.Env, ev sim.Event) {
 	switch ev.Kind {
 	case sim.EvMessage:
+		if h.requestDropped(env) {
+			return
+		}
 		r := request{ev.From, ev.Msg, env.Now()}
 		j, now, ok := h.pool.Submit(env, r)
 		switch {
@@ -139,6 +158,12 @@ func (h *HSS) Handle(env sim.Env, ev sim.Event) {
 			h.serve(env, j)
 		}
 	case sim.EvTimer:
+		switch ev.Timer.Kind {
+		case TimerStart:
+			h.start(env)
+		case TimerFault:
+			h.faultEdge(env, ev.Timer.Ref)
+		}
 		if ev.Timer.Kind == TimerWorker {
 			if j, ok := h.pool.Done(env, ev); ok {
 				h.serve(env, j)
@@ -148,6 +173,10 @@ func (h *HSS) Handle(env sim.Env, ev sim.Event) {
 			p, ok := h.pending[ev.Timer.Ref]
 			if ok {
 				delete(h.pending, ev.Timer.Ref)
+				if h.down > 0 {
+					h.Stats.Faults.PeerDownLosses++
+					return
+				}
 				env.Send(p.to, p.msg)
 				if c := h.cfg.Collector; c != nil && p.mar {
 					c.Record(c.HSSMAR, env.Now()-p.arrived)
@@ -186,9 +215,22 @@ func (h *HSS) overflow(env sim.Env, r request) {
 }
 
 func (h *HSS) answerAfter(env sim.Env, r request, msg sim.Message, d sim.Dist, mar bool) {
+	delay := d.Sample(env.Rand())
+	if len(h.cfg.Faults) > 0 {
+		mult, lost, code := h.answerFaults(env)
+		if code != 0 {
+			h.Stats.Faults.Errors++
+			errorAnswer(msg, code)
+		}
+		if lost {
+			h.Stats.Faults.AnswerDrops++
+			return
+		}
+		delay = time.Duration(float64(delay) * mult)
+	}
 	h.next++
 	h.pending[h.next] = pending{to: r.from, msg: msg, arrived: r.arrived, mar: mar}
-	env.SetTimer(d.Sample(env.Rand()), sim.TimerKey{Kind: TimerAnswer, Ref: h.next})
+	env.SetTimer(delay, sim.TimerKey{Kind: TimerAnswer, Ref: h.next})
 }
 
 func (h *HSS) answerHeader(req *cx.Header) cx.Header {

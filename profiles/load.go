@@ -436,6 +436,34 @@ func (v *validator) validate(p *Profile) {
 		v.addf("hss.workers", "workers and queue must be >= 0")
 	}
 	v.dist("hss.service", &p.HSS.Service)
+	for i, f := range p.HSS.Faults {
+		k := "hss.faults." + strconv.Itoa(i)
+		if f.At < 0 || f.For <= 0 {
+			v.addf(k+".for", "a fault needs at >= 0 and for > 0")
+		}
+		switch f.Kind {
+		case "latency":
+			if !(f.Multiplier > 0) {
+				v.addf(k+".multiplier", "a latency fault needs multiplier > 0")
+			}
+		case "errors":
+			if !(f.Rate > 0 && f.Rate <= 1) || len(f.Codes) == 0 {
+				v.addf(k+".rate", "an errors fault needs rate in (0, 1] and codes (e.g. [5012, 3004, 5001])")
+			}
+			for _, c := range f.Codes {
+				if c < 3000 || c > 5999 {
+					v.addf(k+".codes", "%d is not a Diameter 3xxx-5xxx code", c)
+				}
+			}
+		case "drop":
+			if !(f.Probability > 0 && f.Probability <= 1) {
+				v.addf(k+".probability", "a drop fault needs probability in (0, 1]")
+			}
+		case "outage", "peer_down":
+		default:
+			v.addf(k+".kind", "unknown fault kind %q (want latency, outage, errors, drop or peer_down)", f.Kind)
+		}
+	}
 	if p.HSS.Overflow != "busy" && p.HSS.Overflow != "drop" {
 		v.addf("hss.overflow", "want busy (answer 3004) or drop, got %q", p.HSS.Overflow)
 	}
@@ -456,6 +484,9 @@ func (v *validator) validate(p *Profile) {
 	}
 	if s.CDPTimeout.D() < 1e9 || s.CDPTimeout.D()%1e9 != 0 {
 		v.addf("scscf.cdp_transaction_timeout", "cdp counts whole seconds: must be 1s, 2s, ..., got %v", s.CDPTimeout.D())
+	}
+	if s.CDPTc <= 0 {
+		v.addf("scscf.cdp_tc", "must be positive")
 	}
 	if s.CDPPhase < 0 || s.CDPPhase.D() >= 1e9 {
 		v.addf("scscf.cdp_phase", "must be in [0, 1s)")

@@ -96,6 +96,7 @@ type SCSCF struct {
 	TMTick               Duration `yaml:"tm_tick"`
 	CDPTimeout           Duration `yaml:"cdp_transaction_timeout"`
 	CDPPhase             Duration `yaml:"cdp_phase"`
+	CDPTc                Duration `yaml:"cdp_tc"`
 	AVTimeout            Duration `yaml:"auth_vector_timeout"`
 	AVUsedTimeout        Duration `yaml:"auth_used_vector_timeout"`
 	AVPurgePhase         Duration `yaml:"auth_vector_purge_phase"`
@@ -119,12 +120,27 @@ type SCSCF struct {
 
 // HSS settings.
 type HSS struct {
-	MARLatency Dist   `yaml:"mar_latency"`
-	SARLatency Dist   `yaml:"sar_latency"`
-	Workers    int64  `yaml:"workers"` // 0 = unlimited capacity
-	Service    Dist   `yaml:"service"`
-	Queue      int64  `yaml:"queue"`
-	Overflow   string `yaml:"overflow"` // busy (3004) or drop
+	MARLatency Dist    `yaml:"mar_latency"`
+	SARLatency Dist    `yaml:"sar_latency"`
+	Workers    int64   `yaml:"workers"` // 0 = unlimited capacity
+	Service    Dist    `yaml:"service"`
+	Queue      int64   `yaml:"queue"`
+	Overflow   string  `yaml:"overflow"` // busy (3004) or drop
+	Faults     []Fault `yaml:"faults,omitempty"`
+}
+
+// Fault is a phase of HSS misbehaviour from at for a duration: kind
+// latency (multiplier), outage (no answers), errors (rate, codes), drop
+// (probability) or peer_down (the Diameter connection closes; cdp
+// reconnects within Tc after the phase).
+type Fault struct {
+	At          Duration `yaml:"at"`
+	For         Duration `yaml:"for"`
+	Kind        string   `yaml:"kind"`
+	Multiplier  float64  `yaml:"multiplier,omitempty"`
+	Rate        float64  `yaml:"rate,omitempty"`
+	Codes       []int64  `yaml:"codes,omitempty"`
+	Probability float64  `yaml:"probability,omitempty"`
 }
 
 // Variant is one arm of the comparison.
@@ -357,6 +373,7 @@ func Defaults() Profile {
 			WTTimer:              Duration(5 * time.Second),
 			TMTick:               Duration(62500 * time.Microsecond),
 			CDPTimeout:           Duration(5 * time.Second),
+			CDPTc:                Duration(30 * time.Second),
 			AVTimeout:            Duration(60 * time.Second),
 			AVUsedTimeout:        Duration(3600 * time.Second),
 			AVRequestAtOnce:      1,

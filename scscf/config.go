@@ -59,6 +59,7 @@ type Config struct {
 	// cdp (§3.1)
 	CDPTimeout time.Duration // TransactionTimeout, whole seconds
 	CDPPhase   time.Duration // phase of the 1 s timeout scan, in [0, 1s)
+	CDPTc      time.Duration // Tc: reconnect attempts to a lost peer (peerstatemachine)
 
 	// ims_auth (§4, §5.1-5.2, §9)
 	AVTimeout         time.Duration // auth_vector_timeout (SENT vectors)
@@ -116,6 +117,7 @@ func Defaults() Config {
 		WTTimer:              5 * time.Second,
 		TMTick:               62500 * time.Microsecond,
 		CDPTimeout:           5 * time.Second,
+		CDPTc:                30 * time.Second,
 		AVTimeout:            60 * time.Second,
 		AVUsedTimeout:        3600 * time.Second,
 		AVPurgeInterval:      10 * time.Second,
@@ -151,6 +153,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CDPTimeout < time.Second || c.CDPTimeout%time.Second != 0 {
 		errs = append(errs, fmt.Errorf("scscf: cdp transaction timeout %v must be a whole number of seconds >= 1s", c.CDPTimeout))
+	}
+	if c.CDPTc <= 0 {
+		errs = append(errs, errors.New("scscf: cdp Tc must be positive"))
 	}
 	if c.CDPPhase < 0 || c.CDPPhase >= time.Second {
 		errs = append(errs, fmt.Errorf("scscf: cdp phase %v must be in [0, 1s)", c.CDPPhase))

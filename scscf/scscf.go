@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/regstorm/regstorm/hss/cx"
 	"github.com/regstorm/regstorm/internal/sipmsg"
@@ -32,6 +33,8 @@ type Stats struct {
 	DirectChallenge uint64 // 401s from an UNUSED vector, without a MAR
 	TimeoutDeregs   uint64 // usrloc contact expiries (SAR TIMEOUT_DEREGISTRATION)
 	MARs, SARs      uint64
+	PeerLosses      uint64 // the HSS connection closed
+	Reconnects      uint64
 	LateFinals      uint64 // finals sent for a suspended transaction after its FR time (must stay 0)
 }
 
@@ -80,8 +83,9 @@ type SCSCF struct {
 
 	// PeerDown, when set, makes every Diameter send fail as if the HSS peer
 	// were not connected (fault injection and tests).
-	PeerDown bool
-	Stats    Stats
+	PeerDown      bool
+	peerReachable bool
+	Stats         Stats
 }
 
 // Timer kinds of the S-CSCF.
@@ -98,6 +102,8 @@ const (
 	TimerCDPWorker
 	// TimerUsrloc expires a usrloc contact (Ref = binding id).
 	TimerUsrloc
+	// TimerReconnect is cdp's next connection attempt to a lost peer.
+	TimerReconnect
 )
 
 // TimerName names a timer kind for traces.
@@ -115,6 +121,8 @@ func TimerName(kind uint32) string {
 		return "cdp.worker"
 	case TimerUsrloc:
 		return "usrloc.expiry"
+	case TimerReconnect:
+		return "cdp.reconnect"
 	}
 	return "scscf.?"
 }
@@ -178,6 +186,8 @@ func (s *SCSCF) Handle(env sim.Env, ev sim.Event) {
 			s.answerArrived(env, m.HopByHop, m)
 		case *cx.SAA:
 			s.answerArrived(env, m.HopByHop, m)
+		case *cx.PeerEvent:
+			s.peerEvent(env, m.Up)
 		}
 	case sim.EvTimer:
 		switch ev.Timer.Kind {
@@ -201,6 +211,12 @@ func (s *SCSCF) Handle(env sim.Env, ev sim.Event) {
 			}
 		case TimerUsrloc:
 			s.contactExpired(env, ev.Timer.Ref)
+		case TimerReconnect:
+			if s.PeerDown && s.peerReachable {
+				s.PeerDown = false
+				s.Stats.Reconnects++
+				s.logf(env, nil, "INFO", "cdp [peerstatemachine.c]", "sm_process(): Peer hss State I_Open (reconnected)")
+			}
 		}
 	}
 }
@@ -273,3 +289,20 @@ func (s *SCSCF) logf(env sim.Env, t *txn, level, where, text string) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// peerEvent is cdp's peer state machine seeing the connection to the HSS
+// close, or the HSS accept connections again: cdp retries every Tc, so the
+// peer is back at the next attempt, a uniform time within Tc. Pending cdp
+// transactions are not failed on disconnect; they time out.
+func (s *SCSCF) peerEvent(env sim.Env, up bool) {
+	s.peerReachable = up
+	if !up {
+		if !s.PeerDown {
+			s.Stats.PeerLosses++
+			s.logf(env, nil, "ERROR", "cdp [receiver.c]", "receive_loop(): peer hss closed the connection")
+		}
+		s.PeerDown = true
+		return
+	}
+	env.SetTimer(time.Duration(env.Rand().Int64N(int64(s.cfg.CDPTc))), sim.TimerKey{Kind: TimerReconnect})
+}

@@ -117,3 +117,10 @@ type SAA struct {
 	UserName           string
 	UserData           []byte // IMS subscription XML (TS 29.228 Annex E)
 }
+
+// PeerEvent tells a Diameter peer that the connection went down or came
+// back (in live mode: the TCP connection closed, or a new one completed
+// CER/CEA). It is transport state, not a Cx message.
+type PeerEvent struct {
+	Up bool
+}

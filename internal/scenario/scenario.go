@@ -97,7 +97,7 @@ func SCSCFConfig(p *profiles.Profile, v *profiles.Variant) (scscf.Config, error)
 	s := &p.SCSCF
 	c.Realm = p.Subscribers.Realm
 	c.FRTimer, c.MaxNonInvLifetime, c.WTTimer, c.TMTick = s.FRTimer.D(), s.MaxNonInvLifetime.D(), s.WTTimer.D(), s.TMTick.D()
-	c.CDPTimeout, c.CDPPhase = s.CDPTimeout.D(), s.CDPPhase.D()
+	c.CDPTimeout, c.CDPPhase, c.CDPTc = s.CDPTimeout.D(), s.CDPPhase.D(), s.CDPTc.D()
 	c.AVTimeout, c.AVUsedTimeout, c.AVPurgePhase, c.AVStoreDelay = s.AVTimeout.D(), s.AVUsedTimeout.D(), s.AVPurgePhase.D(), s.AVStoreDelay.D()
 	c.AVRequestAtOnce, c.MaxNonceReuse = uint32(s.AVRequestAtOnce), uint32(s.MaxNonceReuse)
 	c.ResyncEnabled, c.RechallengeOnRetx, c.FailureRoute = s.Resync, !s.CheckTrans, s.FailureRoute
@@ -157,7 +157,15 @@ func Build(base *profiles.Profile, i int, opts Options) (*Variant, error) {
 	if out.SCSCF, err = scscf.New(out.SCSCFConf); err != nil {
 		return nil, err
 	}
-	if out.HSS, err = hss.New(hss.Config{OriginHost: "hss." + pop.Realm, OriginRealm: pop.Realm, Population: pop,
+	var faults []hss.Fault
+	for _, f := range p.HSS.Faults {
+		hf := hss.Fault{At: f.At.D(), For: f.For.D(), Kind: f.Kind, Multiplier: f.Multiplier, Rate: f.Rate, Probability: f.Probability}
+		for _, c := range f.Codes {
+			hf.Codes = append(hf.Codes, uint32(c))
+		}
+		faults = append(faults, hf)
+	}
+	if out.HSS, err = hss.New(hss.Config{Faults: faults, Peers: []sim.NodeID{out.Nodes.SCSCF}, OriginHost: "hss." + pop.Realm, OriginRealm: pop.Realm, Population: pop,
 		MARLatency: dists["mar"], SARLatency: dists["sar"], Workers: int(p.HSS.Workers), Service: dists["hss_service"],
 		QueueCap: int(p.HSS.Queue), Overflow: p.HSS.Overflow, Collector: out.Collector}); err != nil {
 		return nil, err
@@ -178,6 +186,9 @@ func Build(base *profiles.Profile, i int, opts Options) (*Variant, error) {
 	rt.SetLink(out.Nodes.HSS, out.Nodes.SCSCF, dists["scscf_hss"], 0)
 	f, sc, h := out.Fleet, out.SCSCF, out.HSS
 	rt.StopWhen = func() bool { return rt.InFlight() == 0 && f.Idle() && sc.Idle() && h.Idle() }
+	if len(faults) > 0 {
+		rt.ArmTimer(out.Nodes.HSS, 0, hss.StartKey)
+	}
 	if at, ok := out.Fleet.First(); ok {
 		rt.ArmTimer(out.Nodes.UE, at, ue.StartKey)
 	}
@@ -234,6 +245,13 @@ func (v *Variant) counters() map[string]uint64 {
 		"hss.sar":                       h.SAR,
 		"hss.too_busy":                  h.Busy,
 		"hss.dropped":                   h.Dropped,
+		"hss.fault_outage_drops":        h.Faults.OutageDrops,
+		"hss.fault_errors":              h.Faults.Errors,
+		"hss.fault_answer_drops":        h.Faults.AnswerDrops,
+		"hss.fault_peer_down_losses":    h.Faults.PeerDownLosses,
+		"scscf.peer_losses":             s.PeerLosses,
+		"scscf.peer_down_drops":         s.PeerDownDrops,
+		"scscf.reconnects":              s.Reconnects,
 		"hss.queue_max":                 uint64(v.HSS.Pool().MaxQueue),
 		"hss.queue_wait_ms_total":       uint64(v.HSS.Pool().Wait.Milliseconds()),
 	}

@@ -278,3 +278,108 @@ func TestInjectedLatencyMeasured(t *testing.T) {
 	}
 	t.Logf("measured p50 %.2f ms, p99 %.2f ms", h.P50, h.P99)
 }
+
+func parse(t testing.TB, body string, sets ...string) *profiles.Profile {
+	t.Helper()
+	p, err := profiles.Parse([]byte(body), "test.yaml", sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const steady = `name: steady
+ues: 6000
+arrival: {shape: uniform, window: 60s}
+ue:
+  transport: tcp
+variants:
+  - {name: v56, preset: kamailio-5.6}
+  - {name: v61, preset: kamailio-6.1}
+hss:
+  mar_latency: {dist: constant, value: 20ms}
+  sar_latency: {dist: constant, value: 10ms}
+`
+
+// An HSS outage of 20 s in a steady load (100 registrations/s): MARs and
+// SARs get no answer, cdp times them out, the MAR route runs with -2 under
+// both versions and replies 500 "MAR failed", the SAR error path replies
+// 500 without its route (KAMAILIO-MODEL.md §3.2, §3.3, §6.6 row 3); after
+// the outage, registrations succeed again.
+func TestHSSOutagePhase(t *testing.T) {
+	p := parse(t, steady+"  faults:\n    - {at: 20s, for: 20s, kind: outage}\n")
+	sum, vs, err := scenario.Run(p, scenario.Options{Parallel: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range sum.Variants {
+		c, r := v.Counters, v.Registrations
+		if c["hss.fault_outage_drops"] < 1900 || c["scscf.cdp_timeouts"] != c["hss.fault_outage_drops"] {
+			t.Errorf("%s: counters %v", v.Name, c)
+		}
+		// About 2000 procedures fall into the outage; all of them end in 500.
+		if r.ByFinalCode["500"] < 1900 || r.ByFinalCode["500"] > 2100 || r.ByFinalCode["200"]+r.ByFinalCode["500"] != 6000 {
+			t.Errorf("%s: outcomes %+v", v.Name, r)
+		}
+		if v.Callbacks.MAR.RouteExecuted < 1900 && v.Name == "v56" {
+			t.Errorf("%s: the MAR route runs for every MAR timeout: %+v", v.Name, v.Callbacks.MAR)
+		}
+		// Recovery: every UE that started after the outage plus the cdp
+		// timeout registered.
+		f := vs[i].Fleet
+		for ue := 4200; ue < 6000; ue++ {
+			if code, _ := f.Outcome(uint32(ue)); code != 200 {
+				t.Fatalf("%s: UE %d (started at %.1f s) ended with %d after the outage", v.Name, ue, float64(ue)/100, code)
+			}
+		}
+		for ue := 2010; ue < 3990; ue++ {
+			if code, _ := f.Outcome(uint32(ue)); code != 500 {
+				t.Fatalf("%s: UE %d (started at %.1f s, inside the outage) ended with %d", v.Name, ue, float64(ue)/100, code)
+			}
+		}
+		if err := vs[i].Invariants(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// A peer_down phase: cdp sees the connection close; requests in the gap are
+// not sent and end at fr_timer with 408 (§6.6 "peer down at send"); cdp
+// reconnects within Tc after the HSS is back.
+func TestHSSPeerDownPhase(t *testing.T) {
+	p := parse(t, steady+"  faults:\n    - {at: 20s, for: 10s, kind: peer_down}\nscscf:\n  fr_timer: 10s\n  cdp_tc: 5s\n")
+	sum, vs, err := scenario.Run(p, scenario.Options{Parallel: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range sum.Variants {
+		c, r := v.Counters, v.Registrations
+		if c["scscf.peer_losses"] != 1 || c["scscf.reconnects"] != 1 || c["scscf.peer_down_drops"] < 900 {
+			t.Errorf("%s: counters %v", v.Name, c)
+		}
+		if r.ByFinalCode["408"] < 900 || r.ByFinalCode["408"] > 1600 {
+			t.Errorf("%s: outcomes %+v", v.Name, r)
+		}
+		if code, _ := vs[i].Fleet.Outcome(5999); code != 200 {
+			t.Errorf("%s: no recovery: last UE got %d", v.Name, code)
+		}
+		if err := vs[i].Invariants(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// Error and latency phases: Result-Code 5012 gives 403 "HSS Unable to
+// comply"; a latency multiplier pushes answers past the cdp timeout.
+func TestHSSErrorAndLatencyPhases(t *testing.T) {
+	p := parse(t, steady+"  faults:\n    - {at: 10s, for: 10s, kind: errors, rate: 1, codes: [5012]}\n    - {at: 30s, for: 10s, kind: latency, multiplier: 400}\n")
+	sum, _, err := scenario.Run(p, scenario.Options{Parallel: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := sum.Variants[0].Registrations
+	// 10 s of errors: MARs get 403, SARs 500; 10 s of 8 s MARs: cdp timeouts.
+	if r.ByFinalCode["403"] < 900 || r.ByFinalCode["500"] < 900 {
+		t.Fatalf("outcomes %+v", r)
+	}
+}

@@ -1,0 +1,174 @@
+package hss
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/regstorm/regstorm/hss/cx"
+	"github.com/regstorm/regstorm/sim"
+)
+
+// Fault kinds: a phase of HSS misbehaviour from At for For.
+const (
+	FaultLatency  = "latency"   // injected latency multiplied by Multiplier
+	FaultOutage   = "outage"    // requests get no answer at all
+	FaultErrors   = "errors"    // with probability Rate, answer with one of Codes
+	FaultDrop     = "drop"      // answers lost with probability Probability
+	FaultPeerDown = "peer_down" // the Diameter connection closes: peers see it, in-flight answers are lost
+)
+
+// Fault is one phase.
+type Fault struct {
+	At, For     time.Duration
+	Kind        string
+	Multiplier  float64
+	Rate        float64
+	Codes       []uint32 // Result-Code (3xxx, 5012) or Experimental-Result-Code (5001..5011)
+	Probability float64
+}
+
+// Validate checks a fault phase.
+func (f *Fault) Validate() error {
+	if f.At < 0 || f.For <= 0 {
+		return fmt.Errorf("a fault needs at >= 0 and for > 0")
+	}
+	switch f.Kind {
+	case FaultLatency:
+		if !(f.Multiplier > 0) {
+			return fmt.Errorf("latency fault needs multiplier > 0")
+		}
+	case FaultErrors:
+		if !(f.Rate > 0 && f.Rate <= 1) || len(f.Codes) == 0 {
+			return fmt.Errorf("errors fault needs rate in (0, 1] and codes")
+		}
+		for _, c := range f.Codes {
+			if c < 3000 || c > 5999 {
+				return fmt.Errorf("error code %d is not a Diameter 3xxx-5xxx code", c)
+			}
+		}
+	case FaultDrop:
+		if !(f.Probability > 0 && f.Probability <= 1) {
+			return fmt.Errorf("drop fault needs probability in (0, 1]")
+		}
+	case FaultOutage, FaultPeerDown:
+	default:
+		return fmt.Errorf("unknown fault kind %q (want %s, %s, %s, %s or %s)", f.Kind, FaultLatency, FaultOutage, FaultErrors, FaultDrop, FaultPeerDown)
+	}
+	return nil
+}
+
+func (f *Fault) active(now time.Duration) bool { return now >= f.At && now < f.At+f.For }
+
+// StartKey is armed by the runtime at time 0 when faults are configured,
+// so the HSS can schedule its peer_down transitions.
+var StartKey = sim.TimerKey{Kind: TimerStart}
+
+// FaultStats counts what the faults did.
+type FaultStats struct {
+	OutageDrops, Errors, AnswerDrops, PeerDownLosses uint64
+}
+
+func (h *HSS) start(env sim.Env) {
+	for i, f := range h.cfg.Faults {
+		if f.Kind == FaultPeerDown {
+			env.SetTimer(f.At-env.Now(), sim.TimerKey{Kind: TimerFault, Ref: uint64(2 * i)})
+			env.SetTimer(f.At+f.For-env.Now(), sim.TimerKey{Kind: TimerFault, Ref: uint64(2*i + 1)})
+		}
+	}
+}
+
+// faultEdge runs at a peer_down phase's start (even ref) or end (odd).
+func (h *HSS) faultEdge(env sim.Env, ref uint64) {
+	up := ref%2 == 1
+	if !up {
+		h.down++
+		if h.down > 1 {
+			return
+		}
+		// The connection is gone: answers waiting for their latency are lost.
+		for _, k := range sortedKeys(h.pending) {
+			delete(h.pending, k)
+			h.Stats.Faults.PeerDownLosses++
+		}
+	} else {
+		h.down--
+		if h.down > 0 {
+			return
+		}
+	}
+	for _, p := range h.cfg.Peers {
+		env.Send(p, &cx.PeerEvent{Up: up})
+	}
+}
+
+// requestFault decides what an arriving request suffers: dropped (outage
+// or connection down), or nothing.
+func (h *HSS) requestDropped(env sim.Env) bool {
+	if h.down > 0 {
+		h.Stats.Faults.PeerDownLosses++
+		return true
+	}
+	for i := range h.cfg.Faults {
+		if f := &h.cfg.Faults[i]; f.Kind == FaultOutage && f.active(env.Now()) {
+			h.Stats.Faults.OutageDrops++
+			return true
+		}
+	}
+	return false
+}
+
+// answerFaults applies the errors, drop and latency phases to an answer.
+// It returns the latency multiplier, whether the answer is lost, and an
+// error code to answer with instead (0 for none).
+func (h *HSS) answerFaults(env sim.Env) (mult float64, lost bool, code uint32) {
+	mult = 1
+	now := env.Now()
+	for i := range h.cfg.Faults {
+		f := &h.cfg.Faults[i]
+		if !f.active(now) {
+			continue
+		}
+		switch f.Kind {
+		case FaultLatency:
+			mult *= f.Multiplier
+		case FaultDrop:
+			if env.Rand().Float64() < f.Probability {
+				lost = true
+			}
+		case FaultErrors:
+			if code == 0 && env.Rand().Float64() < f.Rate {
+				code = f.Codes[env.Rand().IntN(len(f.Codes))]
+			}
+		}
+	}
+	return mult, lost, code
+}
+
+func sortedKeys(m map[uint64]pending) []uint64 {
+	keys := make([]uint64, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ { // insertion sort: the map is small when it matters
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}
+
+// errorAnswer turns an answer into an error answer with code: base
+// Result-Code for 3xxx and 5012 (RFC 6733 §7.1), Experimental-Result for
+// the Cx codes 5001-5011 (TS 29.229 §6.2).
+func errorAnswer(msg sim.Message, code uint32) {
+	rc, exp := code, uint32(0)
+	if code >= 5001 && code <= 5011 {
+		rc, exp = 0, code
+	}
+	switch m := msg.(type) {
+	case *cx.MAA:
+		m.ResultCode, m.ExperimentalResult, m.Items = rc, exp, nil
+	case *cx.SAA:
+		m.ResultCode, m.ExperimentalResult, m.UserData = rc, exp, nil
+	}
+}
