@@ -393,6 +393,9 @@ func (v *validator) validate(p *Profile) {
 	} else if p.UEs > 1<<31 {
 		v.addf("ues", "at most %d UEs per run, got %d", int64(1)<<31, p.UEs)
 	}
+	if p.Fidelity != "struct" && p.Fidelity != "wire" {
+		v.addf("fidelity", "want struct or wire, got %q", p.Fidelity)
+	}
 	if p.Duration < 0 {
 		v.addf("duration", "must be >= 0 (0 runs until no work is left)")
 	}

@@ -37,11 +37,14 @@ func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 
 // Profile is one scenario.
 type Profile struct {
-	Name        string      `yaml:"name"`
-	Description string      `yaml:"description"`
-	Seed        uint64      `yaml:"seed"`
-	Duration    Duration    `yaml:"duration"` // virtual deadline; 0 runs until no work is left
-	UEs         int64       `yaml:"ues"`
+	Name        string   `yaml:"name"`
+	Description string   `yaml:"description"`
+	Seed        uint64   `yaml:"seed"`
+	Duration    Duration `yaml:"duration"` // virtual deadline; 0 runs until no work is left
+	UEs         int64    `yaml:"ues"`
+	// Fidelity: struct passes messages as values; wire renders every SIP
+	// and Cx message to bytes and parses it back (slower; proves the bytes).
+	Fidelity    string      `yaml:"fidelity"`
 	Arrival     Arrival     `yaml:"arrival"`
 	Subscribers Subscribers `yaml:"subscribers"`
 	Network     Network     `yaml:"network"`
@@ -347,8 +350,9 @@ func (d *Dist) build() (sim.Dist, error) {
 // module defaults (KAMAILIO-MODEL.md §4), RFC 3261 timers, TS 24.229 expiry.
 func Defaults() Profile {
 	return Profile{
-		Seed:    1,
-		Arrival: Arrival{Shape: "uniform", Window: Duration(10 * time.Second)},
+		Seed:     1,
+		Fidelity: "struct",
+		Arrival:  Arrival{Shape: "uniform", Window: Duration(10 * time.Second)},
 		Subscribers: Subscribers{
 			Realm: "ims.example.org",
 			IMPI:  "user{n}@ims.example.org",

@@ -91,7 +91,7 @@ func (s *SCSCF) sarCallback(env sim.Env, label uint64, t *txn, saa *cx.SAA) {
 		granted = int32(t.expires - t.expires*s.cfg.ExpiresBufferPercent/100)
 	}
 	if t.sarType != cx.UnregisteredUser {
-		s.reply(env, t, &sipmsg.Response{Code: 200, Reason: "OK", Expires: granted,
+		s.reply(env, t, &sipmsg.Response{Code: 200, Reason: "OK", Expires: granted, Contact: t.req.Contact,
 			AssociatedURI: t.req.AOR, ServiceRoute: "<" + s.cfg.Name + ";lr>"})
 	}
 	t.returnAVP = 1

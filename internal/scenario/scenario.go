@@ -51,6 +51,7 @@ type Variant struct {
 	HSS       *hss.HSS
 	Collector *results.Collector
 	Nodes     struct{ UE, SCSCF, HSS sim.NodeID }
+	Wire      *WireStats // fidelity: wire only
 	deadline  time.Duration
 	tracer    *tracer
 }
@@ -176,9 +177,16 @@ func Build(base *profiles.Profile, i int, opts Options) (*Variant, error) {
 		Expires: int32(p.UE.Expires), Collector: out.Collector}); err != nil {
 		return nil, err
 	}
-	rt.SetHandler(out.Nodes.UE, out.Fleet)
-	rt.SetHandler(out.Nodes.SCSCF, out.SCSCF)
-	rt.SetHandler(out.Nodes.HSS, out.HSS)
+	if p.Fidelity == "wire" {
+		out.Wire = &WireStats{}
+		rt.SetHandler(out.Nodes.UE, &wire{out.Fleet, out.Wire})
+		rt.SetHandler(out.Nodes.SCSCF, &wire{out.SCSCF, out.Wire})
+		rt.SetHandler(out.Nodes.HSS, &wire{out.HSS, out.Wire})
+	} else {
+		rt.SetHandler(out.Nodes.UE, out.Fleet)
+		rt.SetHandler(out.Nodes.SCSCF, out.SCSCF)
+		rt.SetHandler(out.Nodes.HSS, out.HSS)
+	}
 
 	rt.SetLink(out.Nodes.UE, out.Nodes.SCSCF, dists["ue_scscf"], 0)
 	rt.SetLink(out.Nodes.SCSCF, out.Nodes.UE, dists["ue_scscf"], 0)
@@ -221,7 +229,7 @@ func (v *Variant) Invariants() error {
 // counters gathers the cores' own counts for the summary.
 func (v *Variant) counters() map[string]uint64 {
 	f, s, h := v.Fleet.Stats, v.SCSCF.Stats, v.HSS.Stats
-	return map[string]uint64{
+	c := map[string]uint64{
 		"ue.retransmissions":            f.Retransmits,
 		"ue.timer_f_expiries":           f.TimerFExpiry,
 		"ue.aka_mac_failures":           f.MACFailures,
@@ -255,6 +263,10 @@ func (v *Variant) counters() map[string]uint64 {
 		"hss.queue_max":                 uint64(v.HSS.Pool().MaxQueue),
 		"hss.queue_wait_ms_total":       uint64(v.HSS.Pool().Wait.Milliseconds()),
 	}
+	if v.Wire != nil {
+		c["wire.messages"], c["wire.bytes"], c["wire.errors"] = v.Wire.Messages, v.Wire.Bytes, v.Wire.Errors
+	}
+	return c
 }
 
 // Run runs every variant of a profile on its seed.

@@ -383,3 +383,48 @@ func TestHSSErrorAndLatencyPhases(t *testing.T) {
 		t.Fatalf("outcomes %+v", r)
 	}
 }
+
+// fidelity: wire renders every message to bytes and back; the outcome of
+// the run is the same as with fidelity: struct on the same seed.
+func TestWireFidelitySameOutcome(t *testing.T) {
+	for _, name := range []string{"kamailio-4205", "hss-overload"} {
+		sets := []string{"ues=3000"}
+		if name == "hss-overload" {
+			sets = append(sets, "arrival.window=300ms", "hss.workers=1")
+		}
+		a, sa := runJSON(t, load(t, name, sets...), true)
+		_, sb := runJSON(t, load(t, name, append(sets, "fidelity=wire")...), true)
+		for i := range sa.Variants {
+			va, vb := sa.Variants[i], sb.Variants[i]
+			if vb.Counters["wire.errors"] != 0 || vb.Counters["wire.messages"] == 0 {
+				t.Fatalf("%s: wire counters %v", name, vb.Counters)
+			}
+			for k := range vb.Counters {
+				if strings.HasPrefix(k, "wire.") {
+					delete(vb.Counters, k)
+				}
+			}
+			if !reflect.DeepEqual(va, vb) {
+				t.Errorf("%s/%s: wire and struct runs differ:\n%+v\n%+v", name, va.Name, va, vb)
+			}
+		}
+		_ = a
+	}
+}
+
+func BenchmarkWireFidelity(b *testing.B) {
+	for _, fid := range []string{"struct", "wire"} {
+		b.Run(fid, func(b *testing.B) {
+			p := load(b, "default", "ues=5000", "fidelity="+fid)
+			var regs uint64
+			for b.Loop() {
+				v, err := scenario.Build(p, 0, scenario.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				regs += v.Run().Registrations.Succeeded
+			}
+			b.ReportMetric(float64(regs)/b.Elapsed().Seconds(), "regs/s")
+		})
+	}
+}

@@ -40,6 +40,7 @@ type Response struct {
 	ToTag     string
 	CSeq      uint32
 	Challenge *Challenge // WWW-Authenticate on 401
+	Contact   string     // the registered contact on 200
 	Expires   int32      // granted contact expires on 200; -1 otherwise
 	// AssociatedURI is P-Associated-URI (RFC 3455 §4.1) on a 200.
 	AssociatedURI string
