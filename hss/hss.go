@@ -93,6 +93,7 @@ type pending struct {
 // Stats are the HSS's own counters.
 type Stats struct {
 	MAR, SAR       uint64
+	UAR, LIR       uint64
 	Busy, Dropped  uint64 // queue overflows answered 3004 / dropped
 	Vectors        uint64
 	Resyncs        uint64
@@ -108,8 +109,13 @@ type HSS struct {
 	pending map[uint64]pending
 	next    uint64
 	pool    sim.Pool[request]
-	down    int // peer_down phases in force
-	Stats   Stats
+	down    int               // peer_down phases in force
+	reg     []regState        // per subscriber: registration state and assigned S-CSCF
+	names   []string          // interned S-CSCF names; 0 = none
+	nameIdx map[string]uint16 // name -> index in names
+	// fixedRAND replaces the drawn RAND (conformance tests with 3GPP sets).
+	fixedRAND *[aka.RandLen]byte
+	Stats     Stats
 }
 
 // request is a Cx request waiting for or held by a worker.
@@ -124,7 +130,11 @@ func New(cfg Config) (*HSS, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	h := &HSS{cfg: cfg, sqn: make([]uint64, cfg.Population.Count), pending: map[uint64]pending{}}
+	h := &HSS{cfg: cfg, sqn: make([]uint64, cfg.Population.Count), pending: map[uint64]pending{},
+		reg: make([]regState, cfg.Population.Count), names: []string{""}, nameIdx: map[string]uint16{"": 0}}
+	for i := range h.sqn {
+		h.sqn[i] = cfg.Population.InitialSQN(uint32(i))
+	}
 	h.pool = sim.Pool[request]{Kind: TimerWorker, Servers: cfg.Workers, QueueCap: cfg.QueueCap, Service: cfg.Service}
 	if c := cfg.Collector; c != nil {
 		h.pool.OnStart = func(env sim.Env, r *request) { c.Record(c.HSSQueue, env.Now()-r.arrived) }
@@ -195,6 +205,12 @@ func (h *HSS) serve(env sim.Env, r request) {
 	case *cx.SAR:
 		h.Stats.SAR++
 		h.answerAfter(env, r, h.sar(m), h.cfg.SARLatency, false)
+	case *cx.UAR:
+		h.Stats.UAR++
+		h.answerAfter(env, r, h.uar(m), h.cfg.SARLatency, false)
+	case *cx.LIR:
+		h.Stats.LIR++
+		h.answerAfter(env, r, h.lir(m), h.cfg.SARLatency, false)
 	}
 }
 
@@ -256,7 +272,7 @@ func (h *HSS) mar(env sim.Env, m *cx.MAR) *cx.MAA {
 		a.ExperimentalResult = cx.ErrorAuthSchemeNotSupported
 		return a
 	}
-	keys := aka.DeriveKeys(p.KeySeed, idx)
+	keys := p.KeysOf(idx)
 	if len(m.Authorization) > 0 {
 		// Resynchronisation (TS 33.102 §6.3.5): RAND‖AUTS.
 		if len(m.Authorization) != aka.RandLen+aka.AUTSLen {
@@ -270,6 +286,8 @@ func (h *HSS) mar(env sim.Env, m *cx.MAR) *cx.MAA {
 			return a
 		}
 		h.Stats.Resyncs++
+		// TS 33.102 §6.3.5: SQN_HE is reset to SQN_MS; the next vector
+		// advances from there.
 		h.sqn[idx] = sqnMS
 	}
 	n := max(1, min(m.NumAuthItems, 16))
@@ -279,7 +297,10 @@ func (h *HSS) mar(env sim.Env, m *cx.MAR) *cx.MAA {
 		var rand [aka.RandLen]byte
 		binary.BigEndian.PutUint64(rand[:8], env.Rand().Uint64())
 		binary.BigEndian.PutUint64(rand[8:], env.Rand().Uint64())
-		v, err := aka.GenerateVector(&keys, rand, h.sqn[idx], p.AMF)
+		if h.fixedRAND != nil {
+			rand = *h.fixedRAND
+		}
+		v, err := aka.GenerateVector(&keys, rand, h.sqn[idx], p.AMFOf(idx))
 		if err != nil { // key sizes are fixed, so this cannot happen; answer as a real HSS would
 			a.Items = nil
 			a.ResultCode = cx.DiameterUnableToComp
@@ -300,17 +321,21 @@ func (h *HSS) mar(env sim.Env, m *cx.MAR) *cx.MAA {
 	return a
 }
 
-// nextSQN advances SEQ by one (TS 33.102 C.3.2), starting at SEQ=1, IND=0.
+// nextSQN is TS 33.102 Annex C.3.2 with a 5-bit IND: SEQ advances by one
+// and IND by one modulo 32 for each new vector, so a USIM that keeps one
+// SEQ per IND slot accepts vectors used out of order.
 func nextSQN(sqn uint64) uint64 {
-	return (sqn + seqStep) &^ (seqStep - 1) & (1<<48 - 1)
+	seq := (sqn >> indBits) + 1
+	ind := (sqn + 1) & (seqStep - 1)
+	return (seq<<indBits | ind) & (1<<48 - 1)
 }
 
 // sar answers a Server-Assignment-Request (TS 29.228 §6.1.2).
 func (h *HSS) sar(m *cx.SAR) *cx.SAA {
 	a := &cx.SAA{Header: h.answerHeader(&m.Header), UserName: m.UserName}
 	p := &h.cfg.Population
-	idx, ok := p.IMPU.Index(m.PublicIdentity)
-	if !ok || idx >= p.Count {
+	idx, ok := p.LookupIMPU(m.PublicIdentity)
+	if !ok {
 		a.ExperimentalResult = cx.ErrorUserUnknown
 		return a
 	}
@@ -321,9 +346,24 @@ func (h *HSS) sar(m *cx.SAR) *cx.SAA {
 	a.ResultCode = cx.DiameterSuccess
 	switch m.AssignmentType {
 	case cx.Registration, cx.ReRegistration, cx.UnregisteredUser:
-		if m.UserDataAvailable == 0 {
-			a.UserData = UserData(p.IMPI.Format(idx), m.PublicIdentity)
+		st := registered
+		if m.AssignmentType == cx.UnregisteredUser {
+			st = unregistered
 		}
+		h.reg[idx] = regState{state: st, server: h.intern(m.ServerName)}
+		if m.UserDataAvailable == 0 {
+			a.UserData = UserData(p.IMPIOf(idx), m.PublicIdentity)
+		}
+	case cx.TimeoutDeregistration, cx.UserDeregistration, 8 /* ADMINISTRATIVE */ :
+		h.reg[idx] = regState{}
+	case cx.TimeoutDeregStoreServerName, cx.UserDeregStoreServerName:
+		h.reg[idx].state = unregistered
+	case cx.NoAssignment:
+		if m.UserDataAvailable == 0 {
+			a.UserData = UserData(p.IMPIOf(idx), m.PublicIdentity)
+		}
+	default:
+		a.ResultCode, a.ExperimentalResult = 0, cx.ErrorInAssignmentType
 	}
 	return a
 }
@@ -334,4 +374,81 @@ func UserData(impi, impu string) []byte {
 	return fmt.Appendf(nil, `<?xml version="1.0" encoding="UTF-8"?>`+
 		`<IMSSubscription><PrivateID>%s</PrivateID><ServiceProfile><PublicIdentity>`+
 		`<Identity>%s</Identity></PublicIdentity></ServiceProfile></IMSSubscription>`, impi, impu)
+}
+
+// Registration states of a public identity (TS 29.228 §6.1.2, §6.2).
+const (
+	notRegistered uint8 = iota
+	registered
+	unregistered // unregistered, with an S-CSCF assigned (services for unregistered users)
+)
+
+// regState is 3 bytes per subscriber.
+type regState struct {
+	state  uint8
+	server uint16
+}
+
+func (h *HSS) intern(name string) uint16 {
+	if i, ok := h.nameIdx[name]; ok {
+		return i
+	}
+	if len(h.names) >= 1<<16-1 {
+		return 0
+	}
+	h.names = append(h.names, name)
+	h.nameIdx[name] = uint16(len(h.names) - 1)
+	return uint16(len(h.names) - 1)
+}
+
+// uar answers a User-Authorization-Request (TS 29.228 §6.1.1, §6.3): the
+// I-CSCF asks which S-CSCF serves the user.
+func (h *HSS) uar(m *cx.UAR) *cx.UAA {
+	a := &cx.UAA{Header: h.answerHeader(&m.Header)}
+	p := &h.cfg.Population
+	idx, ok := p.LookupIMPI(m.UserName)
+	if !ok {
+		a.ExperimentalResult = cx.ErrorUserUnknown
+		return a
+	}
+	if !p.Matches(m.UserName, m.PublicIdentity) {
+		a.ExperimentalResult = cx.ErrorIdentitiesDontMatch
+		return a
+	}
+	st := h.reg[idx]
+	a.ServerName = h.names[st.server]
+	switch {
+	case m.AuthorizationType == 1 && st.state == notRegistered: // DE_REGISTRATION
+		a.ExperimentalResult, a.ServerName = cx.ErrorIdentityNotRegistered, ""
+	case m.AuthorizationType == 1:
+		a.ResultCode = cx.DiameterSuccess
+	case st.state == registered:
+		a.ExperimentalResult = cx.SubsequentRegistration
+	case st.state == unregistered:
+		a.ExperimentalResult = UnregisteredService
+	default:
+		a.ExperimentalResult = cx.FirstRegistration
+	}
+	return a
+}
+
+// UnregisteredService is DIAMETER_UNREGISTERED_SERVICE (TS 29.229 §6.2.1.3).
+const UnregisteredService = 2003
+
+// lir answers a Location-Info-Request (TS 29.228 §6.1.4): the S-CSCF
+// serving a public identity.
+func (h *HSS) lir(m *cx.LIR) *cx.LIA {
+	a := &cx.LIA{Header: h.answerHeader(&m.Header)}
+	idx, ok := h.cfg.Population.LookupIMPU(m.PublicIdentity)
+	if !ok {
+		a.ExperimentalResult = cx.ErrorUserUnknown
+		return a
+	}
+	st := h.reg[idx]
+	if st.state == notRegistered {
+		a.ExperimentalResult = cx.ErrorIdentityNotRegistered
+		return a
+	}
+	a.ResultCode, a.ServerName = cx.DiameterSuccess, h.names[st.server]
+	return a
 }

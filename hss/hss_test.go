@@ -1,6 +1,10 @@
 package hss
 
 import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,8 +99,8 @@ func TestResync(t *testing.T) {
 	rt.Run(0)
 	maa := s.got[0].(*cx.MAA)
 	r, err := aka.Verify(&keys, maa.Items[0].Authenticate)
-	if err != nil || r.SQN != sqnMS+32 || h.Stats.Resyncs != 1 {
-		t.Fatalf("after resync SQN %x (want %x), err %v, stats %+v", r.SQN, sqnMS+32, err, h.Stats)
+	if err != nil || r.SQN != nextSQN(sqnMS) || r.SQN>>5 != sqnMS>>5+1 || h.Stats.Resyncs != 1 {
+		t.Fatalf("after resync SQN %x (want SEQ+1: %x), err %v, stats %+v", r.SQN, nextSQN(sqnMS), err, h.Stats)
 	}
 	auts[13] ^= 1
 	rt.Deliver(rt.Now(), from, to, &cx.MAR{UserName: "user2@ims.example.org", PublicIdentity: "sip:user2@ims.example.org",
@@ -170,5 +174,88 @@ func TestWorkersQueueAndTooBusy(t *testing.T) {
 		if ok != 4 || busy != wantBusy || h.Pool().Wait != 20*time.Millisecond {
 			t.Errorf("%s: ok %d busy %d wait %v stats %+v", overflow, ok, busy, h.Pool().Wait, h.Stats)
 		}
+	}
+}
+
+// TS 33.102 Annex C.3.2: SEQ advances by one per vector and IND cycles
+// through its 32 values.
+func TestSQNAnnexC(t *testing.T) {
+	sqn := uint64(0)
+	for i := 1; i <= 70; i++ {
+		sqn = nextSQN(sqn)
+		if seq, ind := sqn>>5, sqn&31; seq != uint64(i) || ind != uint64(i%32) {
+			t.Fatalf("vector %d: SEQ %d IND %d", i, seq, ind)
+		}
+	}
+	if nextSQN(1<<48-1)>>5 != 0 {
+		t.Error("SEQ does not wrap at 43 bits")
+	}
+}
+
+// TS 29.228 §6.1.1-6.1.4: UAR and LIR follow the S-CSCF assignment made by
+// SAR; deregistration clears it.
+func TestUARAndLIR(t *testing.T) {
+	rt, _, s, from, to, _ := setup(t)
+	send := func(m sim.Message) any {
+		rt.Deliver(rt.Now(), from, to, m)
+		rt.Run(0)
+		return s.got[len(s.got)-1]
+	}
+	uar := &cx.UAR{UserName: "user1@ims.example.org", PublicIdentity: "sip:user1@ims.example.org"}
+	lir := &cx.LIR{PublicIdentity: "sip:user1@ims.example.org"}
+	if a := send(uar).(*cx.UAA); a.ExperimentalResult != cx.FirstRegistration {
+		t.Fatalf("UAR before registration: %+v", a)
+	}
+	if a := send(lir).(*cx.LIA); a.ExperimentalResult != cx.ErrorIdentityNotRegistered {
+		t.Fatalf("LIR before registration: %+v", a)
+	}
+	send(&cx.SAR{UserName: "user1@ims.example.org", PublicIdentity: "sip:user1@ims.example.org", ServerName: "sip:scscf1", AssignmentType: cx.Registration})
+	if a := send(uar).(*cx.UAA); a.ExperimentalResult != cx.SubsequentRegistration || a.ServerName != "sip:scscf1" {
+		t.Fatalf("UAR after registration: %+v", a)
+	}
+	if a := send(lir).(*cx.LIA); a.ResultCode != cx.DiameterSuccess || a.ServerName != "sip:scscf1" {
+		t.Fatalf("LIR after registration: %+v", a)
+	}
+	send(&cx.SAR{PublicIdentity: "sip:user1@ims.example.org", ServerName: "sip:scscf1", AssignmentType: cx.UserDeregistration})
+	if a := send(lir).(*cx.LIA); a.ExperimentalResult != cx.ErrorIdentityNotRegistered {
+		t.Fatalf("LIR after deregistration: %+v", a)
+	}
+	if a := send(&cx.UAR{UserName: "nobody@x", PublicIdentity: "sip:nobody@x"}).(*cx.UAA); a.ExperimentalResult != cx.ErrorUserUnknown {
+		t.Fatalf("UAR for an unknown user: %+v", a)
+	}
+}
+
+// TS 35.208 Test Set 1 through the HSS path: a subscriber with the set's K,
+// OPc and AMF whose next SQN is the set's, answered with the set's RAND,
+// gives an MAA whose SIP-Authenticate is the IMS nonce
+// I1U8vpY3qJ0hiuZNrke/NVXzKLQ1d7m5Sp/6w1Tfr7M= and whose XRES is f2.
+func TestTestSet1ThroughHSS(t *testing.T) {
+	sqn := uint64(0xff9bb4d0b607)
+	prev := ((sqn>>5)-1)<<5 | ((sqn - 1) & 31)
+	csv := fmt.Sprintf("imsi,impi,impu,k,opc,amf,sqn\n001010000000001,ts1@ims.test,sip:ts1@ims.test,465b5ce8b199b49faa5f0a2ee238a6bc,cd63cb71954a9f4e48a5994e37a02baf,b9b9,%x\n", prev)
+	tb, err := subscriber.ReadCSV(strings.NewReader(csv), "ts1.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(Config{Population: subscriber.Population{Count: 1, Table: tb}, MARLatency: sim.Constant{}, SARLatency: sim.Constant{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rand [16]byte
+	r, _ := hex.DecodeString("23553cbe9637a89d218ae64dae47bf35")
+	copy(rand[:], r)
+	h.fixedRAND = &rand
+	rt := sim.New(1)
+	s := &sink{}
+	from := rt.AddNode("scscf", s)
+	to := rt.AddNode("hss", h)
+	rt.Deliver(0, from, to, &cx.MAR{UserName: "ts1@ims.test", PublicIdentity: "sip:ts1@ims.test", NumAuthItems: 1, Scheme: cx.SchemeAKAv1})
+	rt.Run(0)
+	it := s.got[0].(*cx.MAA).Items[0]
+	if got := base64.StdEncoding.EncodeToString(it.Authenticate); got != "I1U8vpY3qJ0hiuZNrke/NVXzKLQ1d7m5Sp/6w1Tfr7M=" {
+		t.Fatalf("nonce %s", got)
+	}
+	if hex.EncodeToString(it.Authorization) != "a54211d5e3ba50bf" || hex.EncodeToString(it.CK) != "b40ba9a3c58b2a05bbf0d987b21bf8cb" {
+		t.Fatalf("XRES %x CK %x", it.Authorization, it.CK)
 	}
 }

@@ -412,6 +412,12 @@ func (v *validator) validate(p *Profile) {
 			v.addf(t.key, "%v", err)
 		}
 	}
+	p.Subscribers.dir = v.dir
+	if t, err := p.Subscribers.Table(); err != nil {
+		v.addf("subscribers.file", "%v", err)
+	} else if t != nil && int64(len(t.Entries)) < p.UEs {
+		v.addf("subscribers.file", "%d subscribers in the file, fewer than ues (%d)", len(t.Entries), p.UEs)
+	}
 	if p.Subscribers.Realm == "" {
 		v.addf("subscribers.realm", "must be set")
 	}

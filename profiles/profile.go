@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/regstorm/regstorm/internal/subscriber"
 	"github.com/regstorm/regstorm/results"
 	"github.com/regstorm/regstorm/sim"
 )
@@ -72,6 +73,29 @@ type Subscribers struct {
 	IMPI  string `yaml:"impi"`
 	IMPU  string `yaml:"impu"`
 	AMF   string `yaml:"amf"` // 4 hex digits
+	// File imports subscribers from a CSV (imsi,impi,impu,k,opc,amf,sqn)
+	// instead of deriving them; the templates are then unused.
+	File string `yaml:"file,omitempty"`
+
+	table *subscriber.Table
+	dir   string
+}
+
+// Table loads (once) the subscriber file, relative to the profile.
+func (s *Subscribers) Table() (*subscriber.Table, error) {
+	if s.File == "" || s.table != nil {
+		return s.table, nil
+	}
+	path := s.File
+	if !filepath.IsAbs(path) && s.dir != "" {
+		path = filepath.Join(s.dir, path)
+	}
+	t, err := subscriber.LoadCSV(path)
+	if err != nil {
+		return nil, err
+	}
+	s.table = t
+	return t, nil
 }
 
 // Network gives one-way link latencies.

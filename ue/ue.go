@@ -221,7 +221,7 @@ func (f *Fleet) start(env sim.Env, i uint32) {
 	u.intended = env.Now()
 	u.callTag = env.Rand().Uint32()
 	u.state = Registering
-	impi := f.cfg.Population.IMPI.Format(i)
+	impi := f.cfg.Population.IMPIOf(i)
 	// TS 24.229 §5.1.1.2.1: the initial REGISTER carries an Authorization
 	// header with the private identity and empty nonce and response.
 	f.send(env, i, &sipmsg.Credentials{Username: impi, Realm: f.cfg.Population.Realm, URI: f.uri})
@@ -237,7 +237,7 @@ func (f *Fleet) send(env sim.Env, i uint32, cr *sipmsg.Credentials) {
 		FromTag:    strconv.FormatUint(uint64(r.Uint32()), 36),
 		CSeq:       u.cseq,
 		RequestURI: f.uri,
-		AOR:        f.cfg.Population.IMPU.Format(i),
+		AOR:        f.cfg.Population.IMPUOf(i),
 		Contact:    "sip:ue" + strconv.FormatUint(uint64(i), 10) + "@127.0.0.1",
 		Expires:    f.cfg.Expires,
 		Auth:       cr,
@@ -340,7 +340,7 @@ func (f *Fleet) answer(env sim.Env, i uint32, id sim.TimerID) {
 	}
 	ch := u.challenge
 	u.challenge = nil
-	keys := aka.DeriveKeys(f.cfg.Population.KeySeed, i)
+	keys := f.cfg.Population.KeysOf(i)
 	nonce, err := decodeNonce(ch.Nonce)
 	var res aka.Result
 	if err == nil {
@@ -365,7 +365,7 @@ func (f *Fleet) answer(env sim.Env, i uint32, id sim.TimerID) {
 	if hasToken(ch.QOP, "auth") {
 		qop = "auth"
 	}
-	p := aka.DigestParams{Username: f.cfg.Population.IMPI.Format(i), Realm: ch.Realm, Nonce: ch.Nonce,
+	p := aka.DigestParams{Username: f.cfg.Population.IMPIOf(i), Realm: ch.Realm, Nonce: ch.Nonce,
 		Method: "REGISTER", URI: f.uri, QOP: qop}
 	if qop != "" {
 		p.NC = "00000001"

@@ -70,8 +70,12 @@ func Population(p *profiles.Profile) (subscriber.Population, error) {
 	if err != nil {
 		return subscriber.Population{}, err
 	}
+	table, err := p.Subscribers.Table()
+	if err != nil {
+		return subscriber.Population{}, err
+	}
 	return subscriber.Population{Count: uint32(p.UEs), Realm: p.Subscribers.Realm, IMPI: impi, IMPU: impu,
-		AMF: amf, KeySeed: p.Seed}, nil
+		AMF: amf, KeySeed: p.Seed, Table: table}, nil
 }
 
 // SCSCFConfig maps a profile and variant to the S-CSCF configuration: the

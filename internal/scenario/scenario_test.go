@@ -2,8 +2,11 @@ package scenario_test
 
 import (
 	"bytes"
+	"fmt"
 	"github.com/regstorm/regstorm/ue"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -426,5 +429,29 @@ func BenchmarkWireFidelity(b *testing.B) {
 			}
 			b.ReportMetric(float64(regs)/b.Elapsed().Seconds(), "regs/s")
 		})
+	}
+}
+
+// Subscribers imported from a CSV register like derived ones.
+func TestSubscriberFile(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("imsi,impi,impu,k,opc,amf,sqn\n")
+	for i := 0; i < 50; i++ {
+		fmt.Fprintf(&b, "0010100000%05d,sub%d@ims.test,sip:sub%d@ims.test,%032x,%032x,8000,%x\n", i, i, i, 1000+i, 7000+i, i*64)
+	}
+	os.WriteFile(filepath.Join(dir, "subs.csv"), []byte(b.String()), 0o644)
+	path := filepath.Join(dir, "p.yaml")
+	os.WriteFile(path, []byte("name: csv\nues: 50\nsubscribers: {realm: ims.test, file: subs.csv}\nvariants:\n  - {name: a}\n"), 0o644)
+	p, err := profiles.Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sum := runJSON(t, p, false)
+	if r := sum.Variants[0].Registrations; r.Succeeded != 50 {
+		t.Fatalf("registrations %+v", r)
+	}
+	if _, err := profiles.Load(path, []string{"ues=51"}); err == nil || !strings.Contains(err.Error(), "50 subscribers in the file, fewer than ues (51)") {
+		t.Fatalf("too few subscribers: %v", err)
 	}
 }

@@ -7,6 +7,8 @@ package subscriber
 
 import (
 	"fmt"
+
+	"github.com/regstorm/regstorm/internal/aka"
 	"strconv"
 	"strings"
 )
@@ -46,7 +48,8 @@ func (t Template) Index(id string) (uint32, bool) {
 func (t Template) String() string { return t.raw }
 
 // Population is Count subscribers with identities IMPI(i), IMPU(i), i in
-// [0, Count).
+// [0, Count): from the templates and KeySeed, or from a Table loaded from
+// a file.
 type Population struct {
 	Count uint32
 	Realm string
@@ -55,17 +58,73 @@ type Population struct {
 	AMF   uint16
 	// KeySeed seeds K and OPc (aka.DeriveKeys).
 	KeySeed uint64
+	// Table, when set, lists the subscribers explicitly.
+	Table *Table
+}
+
+// IMPIOf is the private identity of subscriber i.
+func (p *Population) IMPIOf(i uint32) string {
+	if p.Table != nil {
+		return p.Table.Entries[i].IMPI
+	}
+	return p.IMPI.Format(i)
+}
+
+// IMPUOf is the public identity of subscriber i.
+func (p *Population) IMPUOf(i uint32) string {
+	if p.Table != nil {
+		return p.Table.Entries[i].IMPU
+	}
+	return p.IMPU.Format(i)
+}
+
+// KeysOf returns subscriber i's K and OPc.
+func (p *Population) KeysOf(i uint32) aka.Keys {
+	if p.Table != nil {
+		return p.Table.Entries[i].Keys
+	}
+	return aka.DeriveKeys(p.KeySeed, i)
+}
+
+// AMFOf returns subscriber i's AMF.
+func (p *Population) AMFOf(i uint32) uint16 {
+	if p.Table != nil {
+		return p.Table.Entries[i].AMF
+	}
+	return p.AMF
+}
+
+// InitialSQN is the SQN the HSS holds for subscriber i before any vector.
+func (p *Population) InitialSQN(i uint32) uint64 {
+	if p.Table != nil {
+		return p.Table.Entries[i].SQN
+	}
+	return 0
 }
 
 // LookupIMPI returns the index of an IMPI in the population.
 func (p *Population) LookupIMPI(impi string) (uint32, bool) {
+	if p.Table != nil {
+		n, ok := p.Table.byIMPI[impi]
+		return n, ok && n < p.Count
+	}
 	n, ok := p.IMPI.Index(impi)
+	return n, ok && n < p.Count
+}
+
+// LookupIMPU returns the index of an IMPU in the population.
+func (p *Population) LookupIMPU(impu string) (uint32, bool) {
+	if p.Table != nil {
+		n, ok := p.Table.byIMPU[impu]
+		return n, ok && n < p.Count
+	}
+	n, ok := p.IMPU.Index(impu)
 	return n, ok && n < p.Count
 }
 
 // Matches reports whether impi and impu belong to the same subscriber.
 func (p *Population) Matches(impi, impu string) bool {
 	a, ok1 := p.LookupIMPI(impi)
-	b, ok2 := p.IMPU.Index(impu)
+	b, ok2 := p.LookupIMPU(impu)
 	return ok1 && ok2 && a == b
 }
