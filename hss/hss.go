@@ -2,6 +2,7 @@ package hss
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -268,7 +269,21 @@ func (h *HSS) mar(env sim.Env, m *cx.MAR) *cx.MAA {
 		a.ExperimentalResult = cx.ErrorIdentitiesDontMatch
 		return a
 	}
-	if m.Scheme != "" && m.Scheme != cx.SchemeAKAv1 && m.Scheme != "AKAv1-MD5" {
+	scheme := cx.SchemeAKAv1
+	switch m.Scheme {
+	case "", cx.SchemeAKAv1, "AKAv1-MD5":
+	case cx.SchemeAKAv2, "AKAv2-MD5":
+		scheme = cx.SchemeAKAv2
+	case cx.SchemeMD5, "MD5", "HTTP_DIGEST_MD5":
+		// TS 29.229 §6.3.36: H(A1) instead of a vector; the password is
+		// derived from the subscriber's keys (DigestPassword).
+		keys := p.KeysOf(idx)
+		impi := p.IMPIOf(idx)
+		a.Items = []cx.AuthItem{{ItemNumber: 1, Scheme: cx.SchemeMD5, Digest: &cx.DigestAuth{Realm: p.Realm, QoP: "auth",
+			Algorithm: "MD5", HA1: aka.HA1MD5(impi, p.Realm, []byte(DigestPassword(&keys)))}}}
+		a.ResultCode = cx.DiameterSuccess
+		return a
+	default:
 		a.ExperimentalResult = cx.ErrorAuthSchemeNotSupported
 		return a
 	}
@@ -310,7 +325,7 @@ func (h *HSS) mar(env sim.Env, m *cx.MAR) *cx.MAA {
 		nonce := v.Nonce()
 		a.Items = append(a.Items, cx.AuthItem{
 			ItemNumber:    i + 1,
-			Scheme:        cx.SchemeAKAv1,
+			Scheme:        scheme,
 			Authenticate:  nonce[:],
 			Authorization: v.XRES[:],
 			CK:            v.CK[:],
@@ -452,3 +467,7 @@ func (h *HSS) lir(m *cx.LIR) *cx.LIA {
 	a.ResultCode, a.ServerName = cx.DiameterSuccess, h.names[st.server]
 	return a
 }
+
+// DigestPassword is the Digest-MD5 password of a subscriber: the hex of its
+// K, so the UE and the HSS agree without storing passwords.
+func DigestPassword(keys *aka.Keys) string { return hex.EncodeToString(keys.K[:]) }

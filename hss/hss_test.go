@@ -259,3 +259,23 @@ func TestTestSet1ThroughHSS(t *testing.T) {
 		t.Fatalf("XRES %x CK %x", it.Authorization, it.CK)
 	}
 }
+
+// TS 29.229 §6.3.13/§6.3.36: the scheme asked for selects what the MAA
+// carries: an AKA vector for Digest-AKAv1/v2-MD5 (scheme echoed), H(A1)
+// for Digest-MD5.
+func TestMARSchemes(t *testing.T) {
+	rt, _, s, from, to, pop := setup(t)
+	for _, sch := range []string{cx.SchemeAKAv2, cx.SchemeMD5} {
+		rt.Deliver(rt.Now(), from, to, &cx.MAR{UserName: "user1@ims.example.org", PublicIdentity: "sip:user1@ims.example.org", NumAuthItems: 1, Scheme: sch})
+	}
+	rt.Run(0)
+	v2, md5 := s.got[0].(*cx.MAA), s.got[1].(*cx.MAA)
+	if v2.Items[0].Scheme != cx.SchemeAKAv2 || len(v2.Items[0].Authenticate) != 32 {
+		t.Errorf("AKAv2 item %+v", v2.Items[0])
+	}
+	keys := pop.KeysOf(1)
+	want := aka.HA1MD5("user1@ims.example.org", "ims.example.org", []byte(DigestPassword(&keys)))
+	if d := md5.Items[0].Digest; d == nil || d.HA1 != want || md5.Items[0].Scheme != cx.SchemeMD5 || len(md5.Items[0].Authenticate) != 0 {
+		t.Errorf("Digest-MD5 item %+v", md5.Items[0])
+	}
+}

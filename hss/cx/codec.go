@@ -68,6 +68,11 @@ const (
 	avpUserDataAlreadyAvailable    = 624
 	avpConfidentialityKey          = 625
 	avpIntegrityKey                = 626
+	avpSIPDigestAuthenticate       = 635
+	avpDigestRealm                 = 104
+	avpDigestQoP                   = 110
+	avpDigestAlgorithm             = 111
+	avpDigestHA1                   = 121
 )
 
 const (
@@ -147,6 +152,15 @@ func Encode(m any) (*diam.Message, error) {
 				if len(o.b) > 0 {
 					g = append(g, diam.NewAVP(o.code, mv, VendorID, datatype.OctetString(o.b)))
 				}
+			}
+			if da := it.Digest; da != nil {
+				dg := []*diam.AVP{diam.NewAVP(avpDigestRealm, mbit, 0, datatype.UTF8String(da.Realm))}
+				if da.Algorithm != "" {
+					dg = append(dg, diam.NewAVP(avpDigestAlgorithm, mbit, 0, datatype.UTF8String(da.Algorithm)))
+				}
+				dg = append(dg, diam.NewAVP(avpDigestQoP, mbit, 0, datatype.UTF8String(da.QoP)),
+					diam.NewAVP(avpDigestHA1, mbit, 0, datatype.UTF8String(da.HA1)))
+				g = append(g, diam.NewAVP(avpSIPDigestAuthenticate, mv, VendorID, &diam.GroupedAVP{AVP: dg}))
 			}
 			d.AddAVP(diam.NewAVP(avpSIPAuthDataItem, mv, VendorID, &diam.GroupedAVP{AVP: g}))
 		}
@@ -329,6 +343,13 @@ func Decode(d *diam.Message) (any, error) {
 				Authorization: g.bytes(avpSIPAuthorization, VendorID, false),
 				CK:            g.bytes(avpConfidentialityKey, VendorID, false),
 				IK:            g.bytes(avpIntegrityKey, VendorID, false)})
+			if dg := g.group(avpSIPDigestAuthenticate, VendorID, false); dg != nil {
+				m.Items[len(m.Items)-1].Digest = &DigestAuth{Realm: dg.str(avpDigestRealm, 0, true), QoP: dg.str(avpDigestQoP, 0, true),
+					HA1: dg.str(avpDigestHA1, 0, true), Algorithm: dg.str(avpDigestAlgorithm, 0, false)}
+				if dg.err != nil {
+					r.fail("SIP-Digest-Authenticate: %w", dg.err)
+				}
+			}
 			if g.err != nil {
 				r.fail("SIP-Auth-Data-Item: %w", g.err)
 			}

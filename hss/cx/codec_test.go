@@ -33,6 +33,8 @@ func TestRoundTrip(t *testing.T) {
 			{ItemNumber: 2, Scheme: SchemeAKAv1, Authenticate: bytes.Repeat([]byte{5}, 32), Authorization: bytes.Repeat([]byte{6}, 8),
 				CK: bytes.Repeat([]byte{7}, 16), IK: bytes.Repeat([]byte{8}, 16)}}},
 		&MAA{Header: ans(4), ExperimentalResult: ErrorUserUnknown, UserName: "u@r"},
+		&MAA{Header: ans(14), ResultCode: DiameterSuccess, UserName: "u@r", PublicIdentity: "sip:u@r", Items: []AuthItem{
+			{ItemNumber: 1, Scheme: SchemeMD5, Digest: &DigestAuth{Realm: "r", QoP: "auth", HA1: "0123456789abcdef0123456789abcdef", Algorithm: "MD5"}}}},
 		&MAA{Header: ans(5), ResultCode: DiameterTooBusy},
 		&SAR{Header: hdr(6), UserName: "u@r", PublicIdentity: "sip:u@r", ServerName: "sip:s", AssignmentType: Registration},
 		&SAR{Header: hdr(7), PublicIdentity: "sip:u@r", ServerName: "sip:s", AssignmentType: TimeoutDeregistration, UserDataAvailable: 1},

@@ -86,6 +86,15 @@ type AuthItem struct {
 	Authenticate  []byte // RAND‖AUTN
 	Authorization []byte // XRES
 	CK, IK        []byte
+	// Digest holds SIP-Digest-Authenticate for the Digest-MD5 scheme
+	// (TS 29.229 §6.3.36, RFC 4740 Digest-* AVPs).
+	Digest *DigestAuth
+}
+
+// DigestAuth is SIP-Digest-Authenticate: the HSS hands the S-CSCF H(A1)
+// instead of an AKA vector.
+type DigestAuth struct {
+	Realm, QoP, HA1, Algorithm string
 }
 
 // MAA is a Multimedia-Auth-Answer (TS 29.229 §6.1.8). Exactly one of
