@@ -229,6 +229,9 @@ func answer(cmd uint32, h *Header, rc, exp uint32) *diam.Message {
 }
 
 func common(d *diam.Message, h *Header) {
+	// go-diameter draws random ids when given 0 (global randomness):
+	// the ids are always the caller's (ARCHITECTURE.md §6).
+	d.Header.HopByHopID, d.Header.EndToEndID = h.HopByHop, h.EndToEnd
 	d.AddAVP(diam.NewAVP(avpSessionID, mbit, 0, datatype.UTF8String(h.SessionID)))
 	d.AddAVP(diam.NewAVP(avpVendorSpecificApplicationID, mbit, 0, &diam.GroupedAVP{AVP: []*diam.AVP{
 		diam.NewAVP(avpVendorID, mbit, 0, datatype.Unsigned32(VendorID)),
