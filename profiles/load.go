@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/regstorm/regstorm/internal/subscriber"
+	"github.com/regstorm/regstorm/results"
 )
 
 //go:embed builtin/*.yaml
@@ -527,6 +529,22 @@ func (v *validator) validate(p *Profile) {
 		v.addf("variants", "list at least one variant")
 	}
 	seen := map[string]bool{}
+	for _, vr := range p.Variants {
+		seen[vr.Name] = true
+	}
+	for i, e := range p.Expect {
+		k := "expect." + strconv.Itoa(i)
+		if err := results.ValidMetric(e.Metric); err != nil {
+			v.addf(k+".metric", "%v", err)
+		}
+		if !slices.Contains(results.Ops, e.Op) {
+			v.addf(k+".op", "want one of %s, got %q", strings.Join(results.Ops, " "), e.Op)
+		}
+		if e.Variant != "" && !seen[e.Variant] {
+			v.addf(k+".variant", "no variant named %q", e.Variant)
+		}
+	}
+	seen = map[string]bool{}
 	for i, vr := range p.Variants {
 		k := "variants." + strconv.Itoa(i)
 		if vr.Name == "" {

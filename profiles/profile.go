@@ -53,6 +53,8 @@ type Profile struct {
 	SCSCF       SCSCF       `yaml:"scscf"`
 	HSS         HSS         `yaml:"hss"`
 	Variants    []Variant   `yaml:"variants"`
+	// Expect lists pass/fail thresholds; a run that misses one exits 1.
+	Expect []Expect `yaml:"expect,omitempty"`
 
 	src   []byte   // the document, for per-variant overrides
 	where string   // its name in messages
@@ -154,6 +156,25 @@ type HSS struct {
 	Queue      int64   `yaml:"queue"`
 	Overflow   string  `yaml:"overflow"` // busy (3004) or drop
 	Faults     []Fault `yaml:"faults,omitempty"`
+}
+
+// Expect is one threshold: metric (a dotted path into a variant's
+// summary.json entry) op (<, <=, >, >=, ==, !=) value, for one variant or
+// (variant empty) for all.
+type Expect struct {
+	Variant string  `yaml:"variant,omitempty"`
+	Metric  string  `yaml:"metric"`
+	Op      string  `yaml:"op"`
+	Value   float64 `yaml:"value"`
+}
+
+// Expectations converts the profile's thresholds.
+func (p *Profile) Expectations() []results.Expectation {
+	var out []results.Expectation
+	for _, e := range p.Expect {
+		out = append(out, results.Expectation{Variant: e.Variant, Metric: e.Metric, Op: e.Op, Value: e.Value})
+	}
+	return out
 }
 
 // Fault is a phase of HSS misbehaviour from at for a duration: kind

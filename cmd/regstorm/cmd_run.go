@@ -139,6 +139,16 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		events += v.Events
 	}
 	fmt.Fprintf(stderr, "wall %.2fs, %d events (%.0f events/s)\n", wall.Seconds(), events, float64(events)/wall.Seconds())
+	if exps := p.Expectations(); len(exps) > 0 {
+		if fails := sum.Check(exps); len(fails) > 0 {
+			ee := &expectationError{}
+			for _, f := range fails {
+				ee.failures = append(ee.failures, f.String())
+			}
+			return ee
+		}
+		fmt.Fprintf(stdout, "all %d expectations met\n", len(exps))
+	}
 	return nil
 }
 

@@ -141,3 +141,28 @@ func TestProfilesShowAndTrace(t *testing.T) {
 		t.Errorf("trace:\n%s", b)
 	}
 }
+
+// Expectations: met exits 0; missed exits 1 listing measured and required
+// values; a metric that does not exist is bad input (exit 2, file:line).
+func TestExpectations(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, expect string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte("name: e\nues: 300\nvariants:\n  - {name: old, preset: kamailio-5.6}\n  - {name: new, preset: kamailio-6.1}\nexpect:\n"+expect), 0o644)
+		return p
+	}
+	pass := write("pass.yaml", "  - {variant: new, metric: callbacks.mar.completion_rate, op: \">=\", value: 0.999}\n")
+	if code, out, errs := runCLI(t, "run", pass); code != exitOK || !strings.Contains(out, "all 1 expectations met") {
+		t.Errorf("passing expectation: exit %d\n%s%s", code, out, errs)
+	}
+	fail := write("fail.yaml", "  - {metric: callbacks.mar.completion_rate, op: \">=\", value: 0.999}\n  - {metric: latency_ms.registration.p99, op: \"<\", value: 1}\n")
+	code, _, errs := runCLI(t, "run", fail)
+	if code != exitExpect || !strings.Contains(errs, "old: callbacks.mar.completion_rate = 0, required >= 0.999") ||
+		strings.Contains(errs, "new: callbacks.mar") || !strings.Contains(errs, "new: latency_ms.registration.p99 = ") {
+		t.Errorf("failing expectations: exit %d\n%s", code, errs)
+	}
+	bad := write("bad.yaml", "  - {metric: latency_ms.registraton.p99, op: \"<\", value: 1}\n")
+	if code, _, errs := runCLI(t, "run", bad); code != exitBadInput || !strings.Contains(errs, bad+":7: expect.0.metric") {
+		t.Errorf("bad metric: exit %d\n%s", code, errs)
+	}
+}
