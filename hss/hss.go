@@ -162,6 +162,9 @@ func (h *HSS) Handle(env sim.Env, ev sim.Event) {
 		}
 		r := request{ev.From, ev.Msg, env.Now()}
 		j, now, ok := h.pool.Submit(env, r)
+		if c := h.cfg.Collector; c != nil && h.pool.Queued() > 0 {
+			c.HSSQueueDepth(env.Now(), h.pool.Queued())
+		}
 		switch {
 		case !ok:
 			h.overflow(env, r)

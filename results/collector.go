@@ -64,9 +64,9 @@ type Collector struct {
 	HSSQueue     *hdr.Histogram // HSS: wait for a worker
 	clamped      uint64
 
-	// Gauges per virtual second: the maximum seen in that second.
-	Suspended []int32 // transactions flagged T_ASYNC_SUSPENDED
-	OnWait    []int32 // transactions on their WAIT timer
+	// Series holds the per-second time series.
+	Series Series
+	now    time.Duration // the time of the latest measurement
 }
 
 // maxGaugeSeconds bounds the gauge series (about 11.6 days of virtual time).
@@ -74,16 +74,17 @@ const maxGaugeSeconds = 1 << 20
 
 // Gauges records the S-CSCF's transaction gauges at now (called on change).
 func (c *Collector) Gauges(now time.Duration, suspended, onWait int) {
-	sec := int(now / time.Second)
-	if sec < 0 || sec >= maxGaugeSeconds {
-		return
+	if s := c.Series.at(now); s != nil {
+		s.Suspended = max(s.Suspended, int32(suspended))
+		s.OnWait = max(s.OnWait, int32(onWait))
 	}
-	for len(c.Suspended) <= sec {
-		c.Suspended = append(c.Suspended, 0)
-		c.OnWait = append(c.OnWait, 0)
+}
+
+// HSSQueue records the HSS's request queue depth at now (called on change).
+func (c *Collector) HSSQueueDepth(now time.Duration, depth int) {
+	if s := c.Series.at(now); s != nil {
+		s.HSSQueue = max(s.HSSQueue, int32(depth))
 	}
-	c.Suspended[sec] = max(c.Suspended[sec], int32(suspended))
-	c.OnWait[sec] = max(c.OnWait[sec], int32(onWait))
 }
 
 // NewCollector returns an empty collector.
@@ -108,18 +109,34 @@ func (c *Collector) record(h *hdr.Histogram, d time.Duration) {
 	_ = h.RecordValue(us) // in range by construction
 }
 
-// Attempt counts the start of a registration procedure.
-func (c *Collector) Attempt() { c.Attempted++ }
+// Attempt counts the start of a registration procedure at now.
+func (c *Collector) Attempt(now time.Duration) {
+	c.Attempted++
+	if s := c.Series.at(now); s != nil {
+		s.Offered++
+	}
+}
 
 // Done ends a registration procedure with its final SIP code; latency runs
 // from the intended send time of its first REGISTER.
-func (c *Collector) Done(code int, latency time.Duration) {
+func (c *Collector) Done(now time.Duration, code int, latency time.Duration) {
 	c.ByCode[code]++
+	s := c.Series.at(now)
 	if code >= 200 && code < 300 {
 		c.Succeeded++
 		c.record(c.Registration, latency)
+		if s != nil {
+			s.Succeeded++
+			if s.lat == nil {
+				s.lat = &sketch{}
+			}
+			s.lat[sketchIndex(latency)]++
+		}
 	} else {
 		c.Failed++
+		if s != nil {
+			s.Failed++
+		}
 	}
 }
 

@@ -269,20 +269,6 @@ func anyInvoked(vs []VariantSummary, get func(v *VariantSummary) *CallbackSummar
 	return false
 }
 
-// WriteGaugesCSV writes the per-second transaction gauges of each variant:
-// second,variant,suspended,on_wait.
-func WriteGaugesCSV(w io.Writer, names []string, cs []*Collector) error {
-	var b strings.Builder
-	b.WriteString("second,variant,suspended_max,on_wait_max\n")
-	for i, c := range cs {
-		for sec := range c.Suspended {
-			fmt.Fprintf(&b, "%d,%s,%d,%d\n", sec, names[i], c.Suspended[sec], c.OnWait[sec])
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
 func anyNonZero(vs []VariantSummary, key string) bool {
 	for i := range vs {
 		if vs[i].Counters[key] != 0 {

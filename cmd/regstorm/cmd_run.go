@@ -117,17 +117,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("writing summary: %w", err)
 		}
 		var names []string
-		var cols []*results.Collector
+		var series []*results.Series
 		for _, v := range vs {
 			names = append(names, v.Spec.Name)
-			cols = append(cols, v.Collector)
+			series = append(series, &v.Collector.Series)
 		}
 		var ts bytes.Buffer
-		if err := results.WriteGaugesCSV(&ts, names, cols); err != nil {
+		if err := results.WriteTimeseriesCSV(&ts, names, series); err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(*out, "transactions.csv"), ts.Bytes(), 0o644); err != nil {
-			return fmt.Errorf("writing transactions.csv: %w", err)
+		if err := os.WriteFile(filepath.Join(*out, "timeseries.csv"), ts.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("writing timeseries.csv: %w", err)
 		}
 		info := runInfo(p.Name, name, wall, interrupted)
 		if err := os.WriteFile(filepath.Join(*out, "run-info.json"), info, 0o644); err != nil {
