@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,6 +25,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "directory for summary.json, transactions.csv and run-info.json")
 	trace := fs.String("trace", "", "write a one-line-per-event trace with Kamailio log lines to FILE")
 	traceFilter := fs.String("trace-filter", "", "keep only trace lines containing TEXT (e.g. user42@)")
+	noPlots := fs.Bool("no-plots", false, "with --out, skip the plots and index.html (regstorm report renders them later)")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to FILE")
 	memProfile := fs.String("memprofile", "", "write a Go heap profile at the end of the run to FILE")
 	var sets multiFlag
@@ -109,29 +109,23 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "regstorm: interrupted; results are partial")
 	}
 	if *out != "" {
-		js, err := sum.JSON()
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(*out, "summary.json"), js, 0o644); err != nil {
-			return fmt.Errorf("writing summary: %w", err)
-		}
 		var names []string
-		var series []*results.Series
+		var cols []*results.Collector
 		for _, v := range vs {
 			names = append(names, v.Spec.Name)
-			series = append(series, &v.Collector.Series)
+			cols = append(cols, v.Collector)
 		}
-		var ts bytes.Buffer
-		if err := results.WriteTimeseriesCSV(&ts, names, series); err != nil {
+		if err := results.WriteRun(*out, sum, names, cols); err != nil {
 			return err
-		}
-		if err := os.WriteFile(filepath.Join(*out, "timeseries.csv"), ts.Bytes(), 0o644); err != nil {
-			return fmt.Errorf("writing timeseries.csv: %w", err)
 		}
 		info := runInfo(p.Name, name, wall, interrupted)
 		if err := os.WriteFile(filepath.Join(*out, "run-info.json"), info, 0o644); err != nil {
 			return fmt.Errorf("writing run info: %w", err)
+		}
+		if !*noPlots {
+			if _, _, err := results.Render(*out); err != nil {
+				return err
+			}
 		}
 	}
 	var events uint64

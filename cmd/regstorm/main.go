@@ -38,6 +38,7 @@ const usage = `regstorm simulates and load-tests IMS registration.
 Usage:
   regstorm run [PROFILE-FILE|BUILTIN-NAME] [--seed N] [--out DIR] [--set key=value ...]
                [--trace FILE] [--trace-filter TEXT]
+  regstorm report DIR               re-render the table, plots and index.html of a run
   regstorm profiles                 list the built-in profiles
   regstorm profiles show NAME|FILE  print a profile with every default filled in
   regstorm version
@@ -58,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		err = cmdRun(args[1:], stdout, stderr)
+	case "report":
+		err = cmdReport(args[1:], stdout)
 	case "profiles":
 		err = cmdProfiles(args[1:], stdout)
 	case "version":
