@@ -23,7 +23,15 @@ figcaption{font-weight:bold;margin-bottom:.4em}
 <p>seed {{.Seed}}; files: <a href="summary.json">summary.json</a>, <a href="timeseries.csv">timeseries.csv</a>, HdrHistogram logs (*.hlog).</p>
 <pre>{{.Table}}</pre>
 {{range .Plots}}<figure><figcaption>{{.Title}}</figcaption><img src="{{.Name}}.png" alt="{{.Title}}"></figure>
-{{end}}</body></html>
+{{end}}<script>
+// Reports how many figures loaded, for people and for the test that opens
+// this page in headless Chromium.
+window.addEventListener("load", function () {
+  var imgs = document.images, ok = 0;
+  for (var i = 0; i < imgs.length; i++) { if (imgs[i].complete && imgs[i].naturalWidth > 0) ok++; }
+  document.body.setAttribute("data-images-loaded", ok + "/" + imgs.length);
+});
+</script></body></html>
 `))
 
 // WriteIndex writes index.html showing the table and the plots.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 
@@ -8,18 +10,39 @@ import (
 )
 
 // cmdReport re-renders the table, plots and index.html of a run directory
-// from its saved files.
-func cmdReport(args []string, stdout io.Writer) error {
-	if len(args) != 1 {
-		return badInput("usage: regstorm report DIR")
+// from its saved files; --format bench prints Go benchmark lines instead.
+func cmdReport(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "text", "text (table, plots, index.html) or bench (Go benchmark lines for benchstat)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
 	}
-	r, plots, err := results.Render(args[0])
+	if len(pos) != 1 {
+		return badInput("usage: regstorm report DIR [--format text|bench]")
+	}
+	switch *format {
+	case "bench":
+		r, err := results.LoadRun(pos[0])
+		if err != nil {
+			return usageError{err}
+		}
+		return results.WriteBench(stdout, &r.Summary, "")
+	case "text":
+	default:
+		return badInput("--format %q: want text or bench", *format)
+	}
+	r, plots, err := results.Render(pos[0])
 	if err != nil {
 		return usageError{err}
 	}
 	if err := r.Summary.WriteTable(stdout); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "%d plots and index.html written to %s\n", len(plots), args[0])
+	_, err = fmt.Fprintf(stdout, "%d plots and index.html written to %s\n", len(plots), pos[0])
 	return err
 }

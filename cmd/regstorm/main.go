@@ -38,7 +38,10 @@ const usage = `regstorm simulates and load-tests IMS registration.
 Usage:
   regstorm run [PROFILE-FILE|BUILTIN-NAME] [--seed N] [--out DIR] [--set key=value ...]
                [--trace FILE] [--trace-filter TEXT]
-  regstorm report DIR               re-render the table, plots and index.html of a run
+  regstorm report DIR [--format text|bench]
+                                    re-render the table, plots and index.html of a run
+  regstorm compare DIR_A DIR_B [--format text|json|bench] [--all] [--out DIR]
+                                    deltas between two runs, overlay plots
   regstorm profiles                 list the built-in profiles
   regstorm profiles show NAME|FILE  print a profile with every default filled in
   regstorm version
@@ -60,7 +63,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "run":
 		err = cmdRun(args[1:], stdout, stderr)
 	case "report":
-		err = cmdReport(args[1:], stdout)
+		err = cmdReport(args[1:], stdout, stderr)
+	case "compare":
+		err = cmdCompare(args[1:], stdout, stderr)
 	case "profiles":
 		err = cmdProfiles(args[1:], stdout)
 	case "version":
