@@ -1,6 +1,7 @@
 package results
 
 import (
+	"strconv"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -54,6 +55,9 @@ type Collector struct {
 	Succeeded uint64
 	Failed    uint64
 	ByCode    map[int]uint64
+	ByCause   map[string]uint64 // "code reason"
+	// Records, when non-nil, receives one record per procedure (--records).
+	Records   []Record
 	Callbacks [numCallbackKinds]CallbackStats
 
 	Registration *hdr.Histogram // intended send -> 200 OK, µs
@@ -89,7 +93,7 @@ func (c *Collector) HSSQueueDepth(now time.Duration, depth int) {
 
 // NewCollector returns an empty collector.
 func NewCollector() *Collector {
-	c := &Collector{ByCode: map[int]uint64{}, Registration: newHist(), Challenge: newHist(),
+	c := &Collector{ByCode: map[int]uint64{}, ByCause: map[string]uint64{}, Registration: newHist(), Challenge: newHist(),
 		MARRTT: newHist(), SARRTT: newHist(), HSSMAR: newHist(), HSSQueue: newHist()}
 	for i := range c.Callbacks {
 		c.Callbacks[i].NotExecuted = map[string]uint64{}
@@ -119,8 +123,9 @@ func (c *Collector) Attempt(now time.Duration) {
 
 // Done ends a registration procedure with its final SIP code; latency runs
 // from the intended send time of its first REGISTER.
-func (c *Collector) Done(now time.Duration, code int, latency time.Duration) {
+func (c *Collector) Done(now time.Duration, code int, reason string, latency time.Duration) {
 	c.ByCode[code]++
+	c.ByCause[strconv.Itoa(code)+" "+reason]++
 	s := c.Series.at(now)
 	if code >= 200 && code < 300 {
 		c.Succeeded++
@@ -156,4 +161,14 @@ func (c *Collector) Callback(kind CallbackKind, ran bool, reason string) {
 	} else {
 		s.NotExecuted[reason]++
 	}
+}
+
+// Record is one registration procedure (registrations.csv).
+type Record struct {
+	UE       uint32
+	Intended time.Duration // when the schedule wanted the first REGISTER sent
+	End      time.Duration // final response (or Timer F)
+	Code     int
+	Reason   string
+	CSeq     uint32 // 1: ended at the initial REGISTER; 2: at the answer to the challenge
 }

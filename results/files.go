@@ -92,6 +92,9 @@ func WriteRun(dir string, sum *Summary, names []string, cols []*Collector) error
 	if err := os.WriteFile(filepath.Join(dir, "timeseries.csv"), ts.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("results: writing timeseries: %w", err)
 	}
+	if err := writeRecords(dir, names, cols); err != nil {
+		return err
+	}
 	for i, c := range cols {
 		for _, m := range Metrics {
 			var b bytes.Buffer
@@ -197,4 +200,33 @@ func sortedStrings(m map[string]uint64) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// writeRecords writes registrations.csv when records were kept.
+func writeRecords(dir string, names []string, cols []*Collector) error {
+	kept := false
+	for _, c := range cols {
+		kept = kept || c.Records != nil
+	}
+	if !kept {
+		return nil
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"variant", "ue", "intended_s", "end_s", "latency_ms", "final_code", "reason", "cseq"})
+	for i, c := range cols {
+		for _, r := range c.Records {
+			w.Write([]string{names[i], strconv.FormatUint(uint64(r.UE), 10), strconv.FormatFloat(r.Intended.Seconds(), 'f', 6, 64),
+				strconv.FormatFloat(r.End.Seconds(), 'f', 6, 64), strconv.FormatFloat(float64(r.End-r.Intended)/1e6, 'f', 3, 64),
+				strconv.Itoa(r.Code), r.Reason, strconv.FormatUint(uint64(r.CSeq), 10)})
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return fmt.Errorf("results: registrations.csv: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "registrations.csv"), b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("results: writing registrations.csv: %w", err)
+	}
+	return nil
 }

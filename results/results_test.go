@@ -13,12 +13,12 @@ func TestSummarize(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		c.Attempt(0)
 		c.Challenged(time.Duration(i+1) * time.Millisecond)
-		c.Done(time.Second, 200, time.Duration(i+1)*10*time.Millisecond)
+		c.Done(time.Second, 200, "OK", time.Duration(i+1)*10*time.Millisecond)
 		c.Callback(CallbackMAR, i%4 == 0, "active transaction not found")
 		c.Callback(CallbackSAR, true, "")
 	}
 	c.Attempt(0)
-	c.Done(time.Minute, 408, time.Minute)
+	c.Done(time.Minute, 408, "Timer F", time.Minute)
 	v := c.Summarize("x", "t_continue", 15*time.Second, 1234)
 	if v.Registrations.Attempted != 101 || v.Registrations.Succeeded != 100 || v.Registrations.Failed != 1 ||
 		v.Registrations.ByFinalCode["408"] != 1 || v.Registrations.ByFinalCode["200"] != 100 {

@@ -44,6 +44,7 @@ type Registrations struct {
 	Failed      uint64            `json:"failed"`
 	InProgress  uint64            `json:"in_progress"` // cut by the deadline or an interrupt
 	ByFinalCode map[string]uint64 `json:"by_final_code"`
+	ByCause     map[string]uint64 `json:"by_cause"` // final code and reason phrase
 }
 
 // CallbackSummaries holds both callbacks.
@@ -116,6 +117,7 @@ func (c *Collector) Summarize(name, marResume string, reached time.Duration, eve
 			Attempted: c.Attempted, Succeeded: c.Succeeded, Failed: c.Failed,
 			InProgress:  c.Attempted - c.Succeeded - c.Failed,
 			ByFinalCode: map[string]uint64{},
+			ByCause:     map[string]uint64{},
 		},
 		Callbacks: CallbackSummaries{
 			MAR:    callbackSummary(&c.Callbacks[CallbackMAR]),
@@ -135,6 +137,9 @@ func (c *Collector) Summarize(name, marResume string, reached time.Duration, eve
 	}
 	for code, n := range c.ByCode {
 		v.Registrations.ByFinalCode[strconv.Itoa(code)] = n
+	}
+	for cause, n := range c.ByCause {
+		v.Registrations.ByCause[cause] = n
 	}
 	return v
 }
@@ -175,8 +180,8 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	if anyInProgress(s.Variants) {
 		add("  in progress at the end", func(v *VariantSummary) string { return num(v.Registrations.InProgress) })
 	}
-	for _, code := range unionKeys(s.Variants, func(v *VariantSummary) map[string]uint64 { return v.Registrations.ByFinalCode }) {
-		add("  final "+code, func(v *VariantSummary) string { return num(v.Registrations.ByFinalCode[code]) })
+	for _, cause := range unionKeys(s.Variants, func(v *VariantSummary) map[string]uint64 { return v.Registrations.ByCause }) {
+		add("  final "+cause, func(v *VariantSummary) string { return num(v.Registrations.ByCause[cause]) })
 	}
 	for _, cb := range []struct {
 		name string

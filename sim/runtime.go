@@ -49,6 +49,9 @@ type Runtime struct {
 
 	stats Stats
 	Trace TraceFunc
+	// Progress, when set, is called every 65,536 events (a long run's
+	// progress report; it must not touch the runtime).
+	Progress func(now time.Duration, events uint64)
 	// StopWhen, when set, is checked after every event; Run returns as soon
 	// as it is true (the scenario's "all work done", which ignores timers
 	// that only keep state alive, such as contact expiries).
@@ -176,8 +179,13 @@ func (rt *Runtime) retire(id TimerID) bool {
 func (rt *Runtime) Run(deadline time.Duration) Stats {
 	var ev Event
 	for rt.q.len() > 0 {
-		if rt.stats.Events&4095 == 0 && rt.interrupted.Load() {
-			return rt.stats
+		if rt.stats.Events&4095 == 0 {
+			if rt.interrupted.Load() {
+				return rt.stats
+			}
+			if rt.Progress != nil && rt.stats.Events&65535 == 0 {
+				rt.Progress(rt.now, rt.stats.Events)
+			}
 		}
 		if deadline > 0 && rt.q.peekAt() > deadline {
 			rt.now = max(rt.now, deadline)

@@ -316,10 +316,10 @@ func (f *Fleet) response(env sim.Env, r *sipmsg.Response) {
 		f.challenged(env, i, r.Challenge)
 	case r.Code >= 200 && r.Code < 300:
 		u.state = Registered
-		f.done(env, i, r.Code, latency)
+		f.done(env, i, r.Code, r.Reason, latency)
 	default:
 		u.state = Failed
-		f.done(env, i, r.Code, latency)
+		f.done(env, i, r.Code, r.Reason, latency)
 	}
 }
 
@@ -351,13 +351,13 @@ func (f *Fleet) answer(env sim.Env, i uint32, id sim.TimerID) {
 		// response (TS 24.229 §5.1.1.5.3); the procedure has failed here.
 		f.Stats.MACFailures++
 		u.state = Failed
-		f.done(env, i, 401, env.Now()-u.intended)
+		f.done(env, i, 401, "AUTN rejected by the UE (MAC)", env.Now()-u.intended)
 		return
 	}
 	if res.SQN <= u.lastSQN {
 		f.Stats.SQNFailures++
 		u.state = Failed
-		f.done(env, i, 401, env.Now()-u.intended)
+		f.done(env, i, 401, "AUTN rejected by the UE (SQN)", env.Now()-u.intended)
 		return
 	}
 	u.lastSQN = res.SQN
@@ -386,14 +386,19 @@ func (f *Fleet) timeout(env sim.Env, i uint32, id sim.TimerID) {
 	f.Stats.TimerFExpiry++
 	f.endTransaction(env, u)
 	u.state = Failed
-	f.done(env, i, 408, env.Now()-u.intended)
+	f.done(env, i, 408, "Timer F expired at the UE", env.Now()-u.intended)
 }
 
-func (f *Fleet) done(env sim.Env, i uint32, code int, latency time.Duration) {
+func (f *Fleet) done(env sim.Env, i uint32, code int, reason string, latency time.Duration) {
 	f.active--
 	f.ues[i].code = uint16(code)
-	if f.cfg.Collector != nil {
-		f.cfg.Collector.Done(env.Now(), code, latency)
+	if c := f.cfg.Collector; c != nil {
+		c.Done(env.Now(), code, reason, latency)
+		if c.Records != nil {
+			u := &f.ues[i]
+			c.Records = append(c.Records, results.Record{UE: i, Intended: u.intended, End: env.Now(), Code: code,
+				Reason: reason, CSeq: u.cseq})
+		}
 	}
 }
 

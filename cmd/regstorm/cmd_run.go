@@ -25,6 +25,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "directory for summary.json, transactions.csv and run-info.json")
 	trace := fs.String("trace", "", "write a one-line-per-event trace with Kamailio log lines to FILE")
 	traceFilter := fs.String("trace-filter", "", "keep only trace lines containing TEXT (e.g. user42@)")
+	records := fs.Bool("records", false, "with --out, write registrations.csv: one line per registration procedure")
 	noPlots := fs.Bool("no-plots", false, "with --out, skip the plots and index.html (regstorm report renders them later)")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to FILE")
 	memProfile := fs.String("memprofile", "", "write a Go heap profile at the end of the run to FILE")
@@ -65,9 +66,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	opts := scenario.Options{Parallel: true, TraceFilter: *traceFilter, OnStart: func(vs []*scenario.Variant) {
+	opts := scenario.Options{Parallel: true, TraceFilter: *traceFilter, Records: *records && *out != "", OnStart: func(vs []*scenario.Variant) {
 		stopOnSignal(vs)
 	}}
+	if isTerminal(stderr) {
+		opts.Progress = newProgress(stderr, len(p.Variants)).update
+	}
 	if *trace != "" {
 		f, err := os.Create(*trace)
 		if err != nil {

@@ -182,3 +182,19 @@ func TestCompare(t *testing.T) {
 		t.Errorf("report did not render: %v", err)
 	}
 }
+
+// --records writes one line per registration procedure.
+func TestRecords(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := runCLI(t, "run", "--set", "ues=120", "--out", dir, "--records", "--no-plots"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "registrations.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 241 || lines[0] != "variant,ue,intended_s,end_s,latency_ms,final_code,reason,cseq" || !strings.Contains(lines[1], ",200,OK,2") {
+		t.Fatalf("registrations.csv: %d lines, %q %q", len(lines), lines[0], lines[1])
+	}
+}

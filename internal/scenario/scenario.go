@@ -38,6 +38,11 @@ type Options struct {
 	Parallel bool
 	// OnStart sees the wired variants before they run (signal handling).
 	OnStart func([]*Variant)
+	// Records keeps one record per registration procedure.
+	Records bool
+	// Progress, when set, is called from the running variant every 64k
+	// events with its virtual time, events and procedures completed.
+	Progress func(variant string, now time.Duration, events uint64, done uint64)
 }
 
 // Variant is one wired, runnable variant.
@@ -142,6 +147,15 @@ func Build(base *profiles.Profile, i int, opts Options) (*Variant, error) {
 		}
 	}
 	out := &Variant{Spec: v, Profile: p, Runtime: sim.New(p.Seed), Collector: results.NewCollector(), deadline: p.Duration.D()}
+	if opts.Records {
+		out.Collector.Records = []results.Record{}
+	}
+	if opts.Progress != nil {
+		col, name := out.Collector, v.Name
+		out.Runtime.Progress = func(now time.Duration, events uint64) {
+			opts.Progress(name, now, events, col.Succeeded+col.Failed)
+		}
+	}
 	rt := out.Runtime
 	// Nodes are added before their cores exist so that each config can name
 	// its peers; the cores are attached once built.
