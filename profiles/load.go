@@ -587,3 +587,12 @@ func (p *Profile) YAML() ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// WithSets returns the profile re-read with more overrides (its own
+// command-line overrides first).
+func (p *Profile) WithSets(sets []string) (*Profile, error) {
+	if p.src == nil {
+		return nil, fmt.Errorf("profiles: %s has no source to re-read", p.Name)
+	}
+	return Parse(p.src, p.where, append(append([]string(nil), p.sets...), sets...))
+}

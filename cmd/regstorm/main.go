@@ -42,6 +42,8 @@ Usage:
                                     re-render the table, plots and index.html of a run
   regstorm compare DIR_A DIR_B [--format text|json|bench] [--all] [--out DIR]
                                     deltas between two runs, overlay plots
+  regstorm capacity PROFILE [--from R --step R --steps N --duration D --limit F --threshold D --out DIR]
+                                    search the design objective capacity (ETSI TS 186 008 style)
   regstorm profiles                 list the built-in profiles
   regstorm profiles show NAME|FILE  print a profile with every default filled in
   regstorm version
@@ -66,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdReport(args[1:], stdout, stderr)
 	case "compare":
 		err = cmdCompare(args[1:], stdout, stderr)
+	case "capacity":
+		err = cmdCapacity(args[1:], stdout, stderr)
 	case "profiles":
 		err = cmdProfiles(args[1:], stdout)
 	case "version":

@@ -198,3 +198,20 @@ func TestRecords(t *testing.T) {
 		t.Fatalf("registrations.csv: %d lines, %q %q", len(lines), lines[0], lines[1])
 	}
 }
+
+// regstorm capacity prints a design objective capacity and writes its plot.
+func TestCapacityCommand(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := runCLI(t, "capacity", "hss-overload", "--from", "1000", "--step", "1000", "--steps", "4", "--duration", "3s", "--out", dir)
+	if code != 0 || !strings.Contains(out, "design objective capacity:") {
+		t.Fatalf("exit %d:\n%s%s", code, out, errs)
+	}
+	for _, f := range []string{"capacity.json", "capacity.png", "capacity.svg"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if code, _, _ := runCLI(t, "capacity", "hss-overload", "--variant", "nope"); code != exitBadInput {
+		t.Errorf("unknown variant: exit %d", code)
+	}
+}

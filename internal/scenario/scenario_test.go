@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/regstorm/regstorm/internal/scenario"
 	"github.com/regstorm/regstorm/profiles"
@@ -454,4 +455,28 @@ func TestSubscriberFile(t *testing.T) {
 	if _, err := profiles.Load(path, []string{"ues=51"}); err == nil || !strings.Contains(err.Error(), "50 subscribers in the file, fewer than ues (51)") {
 		t.Fatalf("too few subscribers: %v", err)
 	}
+}
+
+// The capacity search finds a design objective capacity, and a slower HSS
+// lowers it.
+func TestCapacityFollowsHSSSpeed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("several runs")
+	}
+	opts := scenario.CapacityOptions{From: 500, Step: 500, Steps: 12, Duration: 5 * time.Second, Limit: 0.001, Threshold: 2 * time.Second}
+	fast, err := scenario.Capacity(load(t, "hss-overload"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow, err := scenario.Capacity(load(t, "hss-overload", "hss.service.p50=1200us", "hss.service.p99=8ms"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fast.Capacity <= 0 || slow.Capacity <= 0 || slow.Capacity >= fast.Capacity {
+		t.Fatalf("capacity with the normal HSS %.0f/s, with a 2x slower HSS %.0f/s", fast.Capacity, slow.Capacity)
+	}
+	if last := fast.Steps[len(fast.Steps)-1]; last.Pass {
+		t.Errorf("the search ended without a failing step: %+v", last)
+	}
+	t.Logf("capacity %.0f/s, with a slower HSS %.0f/s", fast.Capacity, slow.Capacity)
 }
