@@ -474,3 +474,9 @@ func (h *HSS) lir(m *cx.LIR) *cx.LIA {
 // DigestPassword is the Digest-MD5 password of a subscriber: the hex of its
 // K, so the UE and the HSS agree without storing passwords.
 func DigestPassword(keys *aka.Keys) string { return hex.EncodeToString(keys.K[:]) }
+
+// Preload marks subscriber idx registered at serverName before the run (a
+// steady-state population).
+func (h *HSS) Preload(idx uint32, serverName string) {
+	h.reg[idx] = regState{state: registered, server: h.intern(serverName)}
+}

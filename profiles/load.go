@@ -401,10 +401,44 @@ func (v *validator) validate(p *Profile) {
 	if p.Duration < 0 {
 		v.addf("duration", "must be >= 0 (0 runs until no work is left)")
 	}
-	switch p.Arrival.Shape {
-	case "uniform", "poisson":
+	a := &p.Arrival
+	switch a.Shape {
+	case "uniform", "poisson", "storm", "steady":
+	case "constant":
+		if !(a.Rate > 0) {
+			v.addf("arrival.rate", "a constant rate needs rate > 0 (per second)")
+		}
+	case "ramp":
+		if !(a.From >= 0 && a.To > 0 && a.Window > 0) {
+			v.addf("arrival.from", "a ramp needs from >= 0, to > 0 and a window")
+		}
+	case "staircase":
+		if len(a.Steps) == 0 {
+			v.addf("arrival.steps", "a staircase needs steps: [{rate, for}]")
+		}
+		for i, st := range a.Steps {
+			if !(st.Rate > 0) || st.For <= 0 {
+				v.addf("arrival.steps."+strconv.Itoa(i), "each step needs rate > 0 and for > 0")
+			}
+		}
+	case "closed":
+		if a.Concurrency <= 0 {
+			v.addf("arrival.concurrency", "a closed loop needs concurrency > 0")
+		}
 	default:
-		v.addf("arrival.shape", "unknown shape %q (want uniform or poisson)", p.Arrival.Shape)
+		v.addf("arrival.shape", "unknown shape %q (want uniform, poisson, constant, ramp, staircase, storm, closed or steady)", a.Shape)
+	}
+	if a.Shape == "steady" && !p.UE.Reregister {
+		v.addf("arrival.shape", "steady needs ue.reregister: true")
+	}
+	if p.UE.Reregister && p.Duration == 0 {
+		v.addf("ue.reregister", "re-registering UEs never stop: set duration")
+	}
+	if r := p.UE.Retry; r.Enabled && (r.Base <= 0 || r.Max < r.Base || r.MaxAttempts < 0) {
+		v.addf("ue.retry", "retry needs 0 < base <= max and max_attempts >= 0")
+	}
+	if d := p.UE.Deregister; d.At < 0 || d.Spread < 0 {
+		v.addf("ue.deregister", "at and spread must be >= 0")
 	}
 	if p.Arrival.Window < 0 || p.Arrival.Start < 0 {
 		v.addf("arrival.window", "start and window must be >= 0")

@@ -3,6 +3,7 @@ package profiles
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"strconv"
@@ -61,12 +62,34 @@ type Profile struct {
 	sets  []string // the command line's overrides
 }
 
-// Arrival is when registrations start.
+// Arrival is when registrations start (the load shape):
+//   - uniform: ues evenly spaced over window; poisson: a Poisson process of
+//     rate ues/window;
+//   - constant: rate per second (window unused);
+//   - ramp: the rate rises linearly from `from` to `to` over window, then
+//     stays at `to`;
+//   - staircase: steps of {rate, for} (ETSI TS 186 008), the last one held;
+//   - storm: ues within window, evenly or front_loaded (a network coming
+//     back: most UEs early, the density falling linearly to 0);
+//   - closed: a closed loop of `concurrency` registrations in progress;
+//   - steady: the population starts registered, expiries spread uniformly,
+//     so re-registrations arrive at the busy-hour rate (ue.reregister on).
 type Arrival struct {
-	// Shape: "uniform" (evenly spaced) or "poisson" (exponential gaps).
-	Shape  string   `yaml:"shape"`
-	Start  Duration `yaml:"start"`
-	Window Duration `yaml:"window"`
+	Shape       string   `yaml:"shape"`
+	Start       Duration `yaml:"start"`
+	Window      Duration `yaml:"window"`
+	Rate        float64  `yaml:"rate,omitempty"`
+	From        float64  `yaml:"from,omitempty"`
+	To          float64  `yaml:"to,omitempty"`
+	Steps       []Step   `yaml:"steps,omitempty"`
+	FrontLoaded bool     `yaml:"front_loaded,omitempty"`
+	Concurrency int64    `yaml:"concurrency,omitempty"`
+}
+
+// Step is one stair of a staircase.
+type Step struct {
+	Rate float64  `yaml:"rate"`
+	For  Duration `yaml:"for"`
 }
 
 // Subscribers describes the population (identities from templates).
@@ -108,12 +131,31 @@ type Network struct {
 
 // UE settings.
 type UE struct {
-	ThinkTime Dist     `yaml:"think_time"`
-	Transport string   `yaml:"transport"` // udp (Timer E retransmissions) or tcp
-	T1        Duration `yaml:"t1"`
-	T2        Duration `yaml:"t2"`
-	TimerF    Duration `yaml:"timer_f"`
-	Expires   int64    `yaml:"expires"`
+	ThinkTime Dist `yaml:"think_time"`
+	// Reregister refreshes registrations before they expire (TS 24.229
+	// §5.1.1.4); runs then need a duration.
+	Reregister bool       `yaml:"reregister"`
+	Retry      Retry      `yaml:"retry"`
+	Deregister Deregister `yaml:"deregister"`
+	Transport  string     `yaml:"transport"` // udp (Timer E retransmissions) or tcp
+	T1         Duration   `yaml:"t1"`
+	T2         Duration   `yaml:"t2"`
+	TimerF     Duration   `yaml:"timer_f"`
+	Expires    int64      `yaml:"expires"`
+}
+
+// Retry after a failed registration (RFC 5626 §4.5 backoff).
+type Retry struct {
+	Enabled     bool     `yaml:"enabled"`
+	Base        Duration `yaml:"base"`
+	Max         Duration `yaml:"max"`
+	MaxAttempts int64    `yaml:"max_attempts"` // 0 = no limit
+}
+
+// Deregister sends Expires: 0 at a virtual time (plus a uniform spread).
+type Deregister struct {
+	At     Duration `yaml:"at"` // 0 = never
+	Spread Duration `yaml:"spread"`
 }
 
 // SCSCF settings (Kamailio parameter names).
@@ -415,6 +457,7 @@ func Defaults() Profile {
 			T2:        Duration(4 * time.Second),
 			TimerF:    Duration(32 * time.Second),
 			Expires:   600000,
+			Retry:     Retry{Base: Duration(30 * time.Second), Max: Duration(1800 * time.Second)},
 		},
 		SCSCF: SCSCF{
 			FRTimer:              Duration(30 * time.Second),
@@ -450,36 +493,76 @@ func Defaults() Profile {
 	}
 }
 
-// Pacer yields arrival times; it implements ue.Arrivals.
+// Pacer yields arrival times; it implements ue.Arrivals. Each shape is a
+// pure function of the arrival index (vegeta's Pace), except poisson, whose
+// gaps come from its stream.
 type Pacer struct {
-	shape  string
-	start  time.Duration
-	window time.Duration
-	n, i   int64
-	at     float64
-	r      *rand.Rand
+	a    Arrival
+	n, i int64
+	at   float64
+	r    *rand.Rand
 }
 
 // Pacer returns the arrival process for n UEs; r feeds the Poisson gaps.
 func (a *Arrival) Pacer(n int64, r *rand.Rand) *Pacer {
-	return &Pacer{shape: a.Shape, start: a.Start.D(), window: a.Window.D(), n: n, r: r, at: float64(a.Start.D())}
+	return &Pacer{a: *a, n: n, r: r, at: float64(a.Start.D())}
 }
 
-// Next returns the i-th intended start time: start + i·window/n for
-// uniform; a Poisson process of rate n/window otherwise.
+// Next returns the next intended start time.
 func (p *Pacer) Next() (time.Duration, bool) {
 	if p.i >= p.n {
 		return 0, false
 	}
 	i := p.i
 	p.i++
-	if p.shape == "poisson" {
+	start, w := float64(p.a.Start.D()), float64(p.a.Window.D())
+	switch p.a.Shape {
+	case "poisson":
 		if i > 0 {
-			p.at += p.r.ExpFloat64() * float64(p.window) / float64(p.n)
+			p.at += p.r.ExpFloat64() * w / float64(p.n)
 		}
 		return time.Duration(p.at), true
+	case "constant":
+		return time.Duration(start + float64(i)*1e9/p.a.Rate), true
+	case "ramp":
+		return time.Duration(start + rampTime(float64(i), p.a.From, p.a.To, w/1e9)*1e9), true
+	case "staircase":
+		return time.Duration(start + stairTime(float64(i), p.a.Steps)*1e9), true
+	case "storm":
+		if p.a.FrontLoaded {
+			return time.Duration(start + w*(1-math.Sqrt(1-float64(i)/float64(p.n)))), true
+		}
 	}
-	return p.start + time.Duration(float64(p.window)*float64(i)/float64(p.n)), true
+	return time.Duration(start + w*float64(i)/float64(p.n)), true
+}
+
+// rampTime solves from·t + (to-from)·t²/(2W) = k for t (seconds); past W the
+// rate stays at `to`.
+func rampTime(k, from, to, W float64) float64 {
+	atW := (from + to) / 2 * W
+	if k >= atW {
+		return W + (k-atW)/to
+	}
+	a := (to - from) / (2 * W)
+	if math.Abs(a) < 1e-12 {
+		return k / from
+	}
+	return (-from + math.Sqrt(from*from+4*a*k)) / (2 * a)
+}
+
+// stairTime finds when the k-th arrival falls in a staircase.
+func stairTime(k float64, steps []Step) float64 {
+	t := 0.0
+	for i, s := range steps {
+		d := s.For.D().Seconds()
+		if n := s.Rate * d; k < n || i == len(steps)-1 {
+			return t + k/s.Rate
+		} else {
+			k -= n
+		}
+		t += d
+	}
+	return t
 }
 
 // ParseAMF reads the 4-hex-digit AMF.

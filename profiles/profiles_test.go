@@ -204,3 +204,48 @@ variants:
 		}
 	}
 }
+
+func times(t *testing.T, a Arrival, n int64) []time.Duration {
+	t.Helper()
+	p := a.Pacer(n, nil)
+	var out []time.Duration
+	for {
+		at, ok := p.Next()
+		if !ok {
+			return out
+		}
+		out = append(out, at)
+	}
+}
+
+func TestLoadShapes(t *testing.T) {
+	sec := func(x float64) time.Duration { return time.Duration(x * 1e9) }
+	// constant: 4/s
+	if ts := times(t, Arrival{Shape: "constant", Rate: 4}, 5); ts[4] != sec(1) {
+		t.Errorf("constant: %v", ts)
+	}
+	// ramp 0 -> 10/s over 10 s: 50 arrivals in the window, the k-th at
+	// sqrt(2k) s; then 10/s.
+	ts := times(t, Arrival{Shape: "ramp", From: 0, To: 10, Window: Duration(10 * time.Second)}, 60)
+	if d := ts[8] - sec(4); d < -time.Millisecond || d > time.Millisecond { // sqrt(16)
+		t.Errorf("ramp arrival 8 at %v, want 4 s", ts[8])
+	}
+	if d := ts[59] - sec(10.9); d < -time.Millisecond || d > time.Millisecond {
+		t.Errorf("ramp arrival 59 at %v, want 10.9 s", ts[59])
+	}
+	// staircase: 10/s for 2 s, then 100/s.
+	ts = times(t, Arrival{Shape: "staircase", Steps: []Step{{Rate: 10, For: Duration(2 * time.Second)}, {Rate: 100, For: Duration(time.Second)}}}, 40)
+	if ts[19] != sec(1.9) || ts[20] != sec(2) || ts[39] != sec(2.19) {
+		t.Errorf("staircase: %v %v %v", ts[19], ts[20], ts[39])
+	}
+	// front-loaded storm: half the UEs in the first 29 % of the window.
+	ts = times(t, Arrival{Shape: "storm", FrontLoaded: true, Window: Duration(100 * time.Second)}, 1000)
+	if ts[500] < sec(28) || ts[500] > sec(30) || ts[999] >= sec(100) {
+		t.Errorf("front-loaded storm: median at %v, last at %v", ts[500], ts[999])
+	}
+	for i := 1; i < len(ts); i++ {
+		if ts[i] < ts[i-1] {
+			t.Fatal("arrivals out of order")
+		}
+	}
+}

@@ -56,6 +56,7 @@ type Collector struct {
 	Failed    uint64
 	ByCode    map[int]uint64
 	ByCause   map[string]uint64 // "code reason"
+	Retries   map[int]uint64    // retries scheduled, by the final code that caused them
 	// Records, when non-nil, receives one record per procedure (--records).
 	Records   []Record
 	Callbacks [numCallbackKinds]CallbackStats
@@ -93,7 +94,7 @@ func (c *Collector) HSSQueueDepth(now time.Duration, depth int) {
 
 // NewCollector returns an empty collector.
 func NewCollector() *Collector {
-	c := &Collector{ByCode: map[int]uint64{}, ByCause: map[string]uint64{}, Registration: newHist(), Challenge: newHist(),
+	c := &Collector{ByCode: map[int]uint64{}, ByCause: map[string]uint64{}, Retries: map[int]uint64{}, Registration: newHist(), Challenge: newHist(),
 		MARRTT: newHist(), SARRTT: newHist(), HSSMAR: newHist(), HSSQueue: newHist()}
 	for i := range c.Callbacks {
 		c.Callbacks[i].NotExecuted = map[string]uint64{}
@@ -147,6 +148,9 @@ func (c *Collector) Done(now time.Duration, code int, reason string, latency tim
 
 // Record adds a duration to one of the collector's histograms.
 func (c *Collector) Record(h *hdr.Histogram, d time.Duration) { c.record(h, d) }
+
+// Retry counts a retry scheduled after a failure with code.
+func (c *Collector) Retry(code uint16) { c.Retries[int(code)]++ }
 
 // Challenged records the latency from intended send to the 401.
 func (c *Collector) Challenged(latency time.Duration) { c.record(c.Challenge, latency) }

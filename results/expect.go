@@ -97,7 +97,7 @@ func (v *VariantSummary) Metric(path string) (float64, error) {
 }
 
 // countMaps are summary maps whose absent keys are zero counts.
-var countMaps = []string{"registrations.by_final_code.", "registrations.by_cause.", "counters.", "callbacks.mar.not_executed.",
+var countMaps = []string{"registrations.by_final_code.", "registrations.by_cause.", "registrations.retries.", "counters.", "callbacks.mar.not_executed.",
 	"callbacks.sar.not_executed.", "callbacks.resync.not_executed."}
 
 func lookup(node any, rest, full string) (float64, error) {

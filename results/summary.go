@@ -44,7 +44,8 @@ type Registrations struct {
 	Failed      uint64            `json:"failed"`
 	InProgress  uint64            `json:"in_progress"` // cut by the deadline or an interrupt
 	ByFinalCode map[string]uint64 `json:"by_final_code"`
-	ByCause     map[string]uint64 `json:"by_cause"` // final code and reason phrase
+	ByCause     map[string]uint64 `json:"by_cause"`          // final code and reason phrase
+	Retries     map[string]uint64 `json:"retries,omitempty"` // retries scheduled, by the final code that caused them
 }
 
 // CallbackSummaries holds both callbacks.
@@ -141,6 +142,12 @@ func (c *Collector) Summarize(name, marResume string, reached time.Duration, eve
 	for cause, n := range c.ByCause {
 		v.Registrations.ByCause[cause] = n
 	}
+	if len(c.Retries) > 0 {
+		v.Registrations.Retries = map[string]uint64{}
+		for code, n := range c.Retries {
+			v.Registrations.Retries[strconv.Itoa(code)] = n
+		}
+	}
 	return v
 }
 
@@ -182,6 +189,9 @@ func (s *Summary) WriteTable(w io.Writer) error {
 	}
 	for _, cause := range unionKeys(s.Variants, func(v *VariantSummary) map[string]uint64 { return v.Registrations.ByCause }) {
 		add("  final "+cause, func(v *VariantSummary) string { return num(v.Registrations.ByCause[cause]) })
+	}
+	for _, code := range unionKeys(s.Variants, func(v *VariantSummary) map[string]uint64 { return v.Registrations.Retries }) {
+		add("  retried after "+code, func(v *VariantSummary) string { return num(v.Registrations.Retries[code]) })
 	}
 	for _, cb := range []struct {
 		name string

@@ -84,6 +84,7 @@ type Config struct {
 	MinExpires           uint32
 	MaxExpires           uint32 // 0 = unlimited (5.6.3)
 	ExpiresBufferPercent uint32
+	RetryAfter           uint32 // ims_registrar_scscf retry_after: Retry-After on SAR failures (0: none)
 
 	// Processes (Kamailio children, cdp workers): service time per message
 	// and bounded receive queues. Children == 0 (or CDPWorkers == 0)

@@ -78,7 +78,8 @@ func (s *SCSCF) sarCallback(env sim.Env, label uint64, t *txn, saa *cx.SAA) {
 	if saa == nil || saa.ResultCode != cx.DiameterSuccess || (t.sarType == cx.Registration && len(saa.UserData) == 0) {
 		t.returnAVP = -2
 		if t.sarType != cx.UnregisteredUser {
-			s.reply(env, t, &sipmsg.Response{Code: 500, Reason: "Server Internal Error", RegistrarError: "SAR failed", Expires: -1})
+			s.reply(env, t, &sipmsg.Response{Code: 500, Reason: "Server Internal Error", RegistrarError: "SAR failed", Expires: -1,
+				RetryAfter: int32(s.cfg.RetryAfter)})
 		}
 		s.resume(env, results.CallbackSAR, label, s.cfg.SARErrResume, s.routeSARReply)
 		return
@@ -146,4 +147,19 @@ func (s *SCSCF) routeSARReply(env sim.Env, t *txn) {
 		return
 	}
 	s.reply(env, t, &sipmsg.Response{Code: 500, Reason: "SAR failed", Expires: -1})
+}
+
+// GrantedExpires is the expiry the registrar grants a requested one, and
+// the expires it returns in the 200 OK (minus expires_buffer_percent).
+func (s *SCSCF) GrantedExpires(requested int32) (stored uint32, returned int32) {
+	e := s.grantExpires(requested)
+	return e, int32(e - e*s.cfg.ExpiresBufferPercent/100)
+}
+
+// Preload stores a binding registered before the run (a steady-state
+// population); it expires at expiresAt unless refreshed. No expiry timer
+// is armed for it until the UE re-registers.
+func (s *SCSCF) Preload(impu, impi, contact string, expiresAt time.Duration) {
+	s.nextBind++
+	s.bindings[impu] = binding{impi: impi, contact: contact, expiresAt: expiresAt, id: s.nextBind}
 }

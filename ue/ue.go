@@ -24,6 +24,12 @@ const (
 	TimerF
 	// TimerE retransmits a REGISTER over UDP (Ref = UE).
 	TimerE
+	// TimerReregister starts a re-registration before expiry (Ref = UE).
+	TimerReregister
+	// TimerRetry starts a new attempt after a failure (Ref = UE).
+	TimerRetry
+	// TimerDeregister starts a de-registration (Ref = UE).
+	TimerDeregister
 )
 
 // TimerName names a timer kind for traces.
@@ -37,6 +43,12 @@ func TimerName(kind uint32) string {
 		return "ue.timer_f"
 	case TimerE:
 		return "ue.timer_e"
+	case TimerReregister:
+		return "ue.reregister"
+	case TimerRetry:
+		return "ue.retry"
+	case TimerDeregister:
+		return "ue.deregister"
 	}
 	return "ue.?"
 }
@@ -64,6 +76,31 @@ type Config struct {
 	// Expires requested in REGISTER (TS 24.229 §5.1.1.2.1: 600000).
 	Expires   int32
 	Collector *results.Collector
+
+	// Reregister refreshes a registration before it expires (TS 24.229
+	// §5.1.1.4): 600 s before expiry when the granted expiry exceeds
+	// 1200 s, otherwise at half of it.
+	Reregister bool
+	// Retry after a failed registration with the backoff of RFC 5626 §4.5:
+	// wait min(RetryMax, RetryBase·2^failures), drawn in [50 %, 100 %] of
+	// it, or the Retry-After of the response. RetryAttempts > 0 caps the
+	// attempts of one registration.
+	Retry         bool
+	RetryBase     time.Duration
+	RetryMax      time.Duration
+	RetryAttempts int
+	// DeregisterAt, when > 0, de-registers every registered UE (Expires: 0)
+	// at that virtual time plus a uniform draw in [0, DeregisterSpread).
+	DeregisterAt     time.Duration
+	DeregisterSpread time.Duration
+	// Concurrency > 0 makes the arrival process a closed loop: that many
+	// registrations are in progress at any time; a UE starts when another
+	// finishes (the Arrivals are then unused).
+	Concurrency int
+	// Steady starts every UE registered, its next re-registration drawn
+	// uniformly within SteadyInterval (a population in its busy hour).
+	Steady         bool
+	SteadyInterval time.Duration
 }
 
 // Validate checks the configuration.
@@ -77,6 +114,15 @@ func (c *Config) Validate() error {
 	}
 	if c.UDP && (c.T1 <= 0 || c.T2 < c.T1) {
 		errs = append(errs, errors.New("ue: UDP needs 0 < T1 <= T2"))
+	}
+	if c.Retry && (c.RetryBase <= 0 || c.RetryMax < c.RetryBase || c.RetryAttempts < 0) {
+		errs = append(errs, errors.New("ue: retry needs 0 < base <= max and attempts >= 0"))
+	}
+	if c.Steady && (c.SteadyInterval <= 0 || !c.Reregister) {
+		errs = append(errs, errors.New("ue: a steady population needs re-registration and an interval"))
+	}
+	if c.Concurrency < 0 || c.DeregisterAt < 0 || c.DeregisterSpread < 0 {
+		errs = append(errs, errors.New("ue: concurrency and de-registration times must be >= 0"))
 	}
 	if c.SCSCF == sim.NoNode {
 		errs = append(errs, errors.New("ue: S-CSCF node not set"))
@@ -97,6 +143,14 @@ const (
 	Answering                // REGISTER with credentials sent
 	Registered
 	Failed
+	Deregistered
+)
+
+// Procedures a UE runs.
+const (
+	procRegister   uint8 = iota // initial registration, or a retry of it
+	procReregister              // refresh before expiry
+	procDeregister              // Expires: 0
 )
 
 // ue is one terminal: 72 bytes.
@@ -112,27 +166,32 @@ type ue struct {
 	state     State
 	retx      uint8  // retransmissions of the outstanding request
 	code      uint16 // final code of the last procedure
+	proc      uint8  // the procedure in progress or last run
+	failures  uint8  // consecutive failed attempts (RFC 5626 §4.5)
+	scheduled bool   // a re-registration, retry or de-registration timer is armed
 }
 
 // Stats are the fleet's own counters.
 type Stats struct {
-	Started      uint64
-	Responses    uint64
-	Stray        uint64 // responses matching no outstanding request
-	MACFailures  uint64
-	SQNFailures  uint64
-	TimerFExpiry uint64
-	Retransmits  uint64
+	Started                                           uint64
+	Responses                                         uint64
+	Stray                                             uint64 // responses matching no outstanding request
+	MACFailures                                       uint64
+	SQNFailures                                       uint64
+	TimerFExpiry                                      uint64
+	Retransmits                                       uint64
+	Reregistrations, Retries, Deregistrations, GaveUp uint64
 }
 
 // Fleet is the UE core. It implements sim.Handler.
 type Fleet struct {
-	cfg    Config
-	ues    []ue
-	next   uint32 // next UE to start
-	active int    // procedures in progress
-	uri    string // Request-URI: sip:<realm>
-	Stats  Stats
+	cfg       Config
+	ues       []ue
+	next      uint32 // next UE to start
+	active    int    // procedures in progress
+	scheduled int    // UEs with a re-registration, retry or de-registration armed
+	uri       string // Request-URI: sip:<realm>
+	Stats     Stats
 }
 
 // New returns a fleet of cfg.Population.Count UEs.
@@ -146,7 +205,7 @@ func New(cfg Config) (*Fleet, error) {
 // Idle reports whether every UE has started and no procedure is in
 // progress.
 func (f *Fleet) Idle() bool {
-	return f.next >= uint32(len(f.ues)) && f.active == 0
+	return f.next >= uint32(len(f.ues)) && f.active == 0 && f.scheduled == 0
 }
 
 // Active is the number of registration procedures in progress.
@@ -178,6 +237,8 @@ func (f *Fleet) Handle(env sim.Env, ev sim.Event) {
 			f.timeout(env, uint32(ev.Timer.Ref), ev.ID)
 		case TimerE:
 			f.retransmit(env, uint32(ev.Timer.Ref), ev.ID)
+		case TimerReregister, TimerRetry, TimerDeregister:
+			f.wake(env, uint32(ev.Timer.Ref), ev.Timer.Kind, ev.ID)
 		}
 	case sim.EvMessage:
 		if r, ok := ev.Msg.(*sipmsg.Response); ok {
@@ -196,8 +257,27 @@ func (f *Fleet) First() (time.Duration, bool) {
 }
 
 // arrive starts the next UE at its intended time (now) and arms the
-// following arrival.
+// following arrival; in a closed loop it starts the first Concurrency UEs.
 func (f *Fleet) arrive(env sim.Env) {
+	if f.cfg.Steady {
+		for i := range f.ues {
+			u := &f.ues[i]
+			u.callTag = env.Rand().Uint32()
+			u.cseq = 2
+			u.state = Registered
+			u.proc = procRegister
+			f.schedule(env, uint32(i), TimerReregister, time.Duration(env.Rand().Int64N(int64(f.cfg.SteadyInterval))))
+		}
+		f.next = uint32(len(f.ues))
+		return
+	}
+	if f.cfg.Concurrency > 0 {
+		for n := 0; n < f.cfg.Concurrency && f.next < uint32(len(f.ues)); n++ {
+			f.start(env, f.next)
+			f.next++
+		}
+		return
+	}
 	if f.next >= uint32(len(f.ues)) {
 		return
 	}
@@ -213,18 +293,59 @@ func (f *Fleet) arrive(env sim.Env) {
 
 func (f *Fleet) start(env sim.Env, i uint32) {
 	u := &f.ues[i]
+	u.callTag = env.Rand().Uint32()
 	f.Stats.Started++
+	f.begin(env, i, procRegister)
+}
+
+// begin starts a procedure now: its latency counts from now, the time the
+// schedule (arrival, re-registration, retry or de-registration timer)
+// wanted it.
+func (f *Fleet) begin(env sim.Env, i uint32, proc uint8) {
+	u := &f.ues[i]
 	f.active++
 	if f.cfg.Collector != nil {
 		f.cfg.Collector.Attempt(env.Now())
 	}
 	u.intended = env.Now()
-	u.callTag = env.Rand().Uint32()
 	u.state = Registering
+	u.proc = proc
 	impi := f.cfg.Population.IMPIOf(i)
-	// TS 24.229 §5.1.1.2.1: the initial REGISTER carries an Authorization
-	// header with the private identity and empty nonce and response.
+	// TS 24.229 §5.1.1.2.1: the REGISTER carries an Authorization header
+	// with the private identity and empty nonce and response.
 	f.send(env, i, &sipmsg.Credentials{Username: impi, Realm: f.cfg.Population.Realm, URI: f.uri})
+}
+
+// schedule arms the UE's next procedure after d.
+func (f *Fleet) schedule(env sim.Env, i uint32, kind uint32, d time.Duration) {
+	u := &f.ues[i]
+	if !u.scheduled {
+		u.scheduled = true
+		f.scheduled++
+	}
+	u.timer = env.SetTimer(d, sim.TimerKey{Kind: kind, Ref: uint64(i)})
+}
+
+// wake runs a scheduled re-registration, retry or de-registration.
+func (f *Fleet) wake(env sim.Env, i uint32, kind uint32, id sim.TimerID) {
+	u := &f.ues[i]
+	if u.timer != id || !u.scheduled {
+		return
+	}
+	u.scheduled = false
+	f.scheduled--
+	u.timer = 0
+	switch kind {
+	case TimerReregister:
+		f.Stats.Reregistrations++
+		f.begin(env, i, procReregister)
+	case TimerRetry:
+		f.Stats.Retries++
+		f.begin(env, i, u.proc)
+	case TimerDeregister:
+		f.Stats.Deregistrations++
+		f.begin(env, i, procDeregister)
+	}
 }
 
 func (f *Fleet) send(env sim.Env, i uint32, cr *sipmsg.Credentials) {
@@ -241,6 +362,9 @@ func (f *Fleet) send(env sim.Env, i uint32, cr *sipmsg.Credentials) {
 		Contact:    "sip:ue" + strconv.FormatUint(uint64(i), 10) + "@127.0.0.1",
 		Expires:    f.cfg.Expires,
 		Auth:       cr,
+	}
+	if u.proc == procDeregister {
+		req.Expires = 0
 	}
 	env.Send(f.cfg.SCSCF, req)
 	u.timer = env.SetTimer(f.cfg.TimerF, sim.TimerKey{Kind: TimerF, Ref: uint64(i)})
@@ -317,9 +441,11 @@ func (f *Fleet) response(env sim.Env, r *sipmsg.Response) {
 	case r.Code >= 200 && r.Code < 300:
 		u.state = Registered
 		f.done(env, i, r.Code, r.Reason, latency)
+		f.registered(env, i, r.Expires)
 	default:
 		u.state = Failed
 		f.done(env, i, r.Code, r.Reason, latency)
+		f.failed(env, i, r.RetryAfter)
 	}
 }
 
@@ -352,12 +478,14 @@ func (f *Fleet) answer(env sim.Env, i uint32, id sim.TimerID) {
 		f.Stats.MACFailures++
 		u.state = Failed
 		f.done(env, i, 401, "AUTN rejected by the UE (MAC)", env.Now()-u.intended)
+		f.failed(env, i, 0)
 		return
 	}
 	if res.SQN <= u.lastSQN {
 		f.Stats.SQNFailures++
 		u.state = Failed
 		f.done(env, i, 401, "AUTN rejected by the UE (SQN)", env.Now()-u.intended)
+		f.failed(env, i, 0)
 		return
 	}
 	u.lastSQN = res.SQN
@@ -387,6 +515,7 @@ func (f *Fleet) timeout(env sim.Env, i uint32, id sim.TimerID) {
 	f.endTransaction(env, u)
 	u.state = Failed
 	f.done(env, i, 408, "Timer F expired at the UE", env.Now()-u.intended)
+	f.failed(env, i, 0)
 }
 
 func (f *Fleet) done(env sim.Env, i uint32, code int, reason string, latency time.Duration) {
@@ -412,3 +541,84 @@ func hasToken(list, tok string) bool {
 }
 
 func decodeNonce(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
+
+// registered follows a 2xx: a de-registration ends the UE's life;
+// otherwise the refresh (or the configured de-registration) is scheduled.
+func (f *Fleet) registered(env sim.Env, i uint32, granted int32) {
+	u := &f.ues[i]
+	u.failures = 0
+	if u.proc == procDeregister {
+		u.state = Deregistered
+		f.closedLoopNext(env)
+		return
+	}
+	next := time.Duration(-1)
+	if f.cfg.Reregister && granted > 0 {
+		next = ReregisterInterval(granted)
+	}
+	if f.cfg.DeregisterAt > 0 {
+		at := f.cfg.DeregisterAt
+		if f.cfg.DeregisterSpread > 0 {
+			at += time.Duration(env.Rand().Int64N(int64(f.cfg.DeregisterSpread)))
+		}
+		if at-env.Now() >= 0 && (next < 0 || at-env.Now() <= next) {
+			f.schedule(env, i, TimerDeregister, at-env.Now())
+			f.closedLoopNext(env)
+			return
+		}
+	}
+	if next >= 0 {
+		f.schedule(env, i, TimerReregister, next)
+	}
+	f.closedLoopNext(env)
+}
+
+// failed schedules a retry with the RFC 5626 §4.5 backoff, or a 503/500's
+// Retry-After when it has one.
+func (f *Fleet) failed(env sim.Env, i uint32, retryAfter int32) {
+	u := &f.ues[i]
+	defer f.closedLoopNext(env)
+	if !f.cfg.Retry {
+		return
+	}
+	if u.failures < 255 {
+		u.failures++
+	}
+	if f.cfg.RetryAttempts > 0 && int(u.failures) >= f.cfg.RetryAttempts {
+		f.Stats.GaveUp++
+		return
+	}
+	var wait time.Duration
+	if retryAfter > 0 {
+		wait = time.Duration(retryAfter) * time.Second
+	} else {
+		w := f.cfg.RetryBase << min(u.failures, 30)
+		if w <= 0 || w > f.cfg.RetryMax {
+			w = f.cfg.RetryMax
+		}
+		wait = w/2 + time.Duration(env.Rand().Int64N(int64(w/2)+1))
+	}
+	if f.cfg.Collector != nil {
+		f.cfg.Collector.Retry(u.code)
+	}
+	f.schedule(env, i, TimerRetry, wait)
+}
+
+// closedLoopNext starts the next UE when a procedure ends in a closed loop.
+func (f *Fleet) closedLoopNext(env sim.Env) {
+	if f.cfg.Concurrency > 0 && f.next < uint32(len(f.ues)) {
+		f.start(env, f.next)
+		f.next++
+	}
+}
+
+// ReregisterInterval is when a UE refreshes a registration granted for
+// expires seconds (TS 24.229 §5.1.1.4.1: 600 s before expiry when the
+// expiry exceeds 1200 s, otherwise at half of it).
+func ReregisterInterval(expires int32) time.Duration {
+	e := time.Duration(expires) * time.Second
+	if e > 1200*time.Second {
+		return e - 600*time.Second
+	}
+	return e / 2
+}

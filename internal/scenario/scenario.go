@@ -7,6 +7,7 @@ package scenario
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 	"time"
 
@@ -190,9 +191,33 @@ func Build(base *profiles.Profile, i int, opts Options) (*Variant, error) {
 		return nil, err
 	}
 	arrivals := p.Arrival.Pacer(p.UEs, sim.NewStream(p.Seed, "arrivals"))
+	conc := 0
+	if p.Arrival.Shape == "closed" {
+		conc = int(p.Arrival.Concurrency)
+	}
+	// A steady population was registered before the run: the S-CSCF and
+	// the HSS hold its bindings, and each UE's next refresh falls
+	// uniformly within one re-registration interval.
+	steady := p.Arrival.Shape == "steady"
+	var interval time.Duration
+	if steady {
+		stored, returned := out.SCSCF.GrantedExpires(int32(p.UE.Expires))
+		interval = ue.ReregisterInterval(returned)
+		for i := uint32(0); i < pop.Count; i++ {
+			// The binding outlives every UE's first refresh (which falls
+			// within one interval, shorter than the stored expiry); a UE
+			// that fails to refresh expires at the stored expiry.
+			out.SCSCF.Preload(pop.IMPUOf(i), pop.IMPIOf(i), "sip:ue"+strconv.FormatUint(uint64(i), 10)+"@127.0.0.1",
+				time.Duration(stored)*time.Second)
+			out.HSS.Preload(i, out.SCSCFConf.Name)
+		}
+	}
 	if out.Fleet, err = ue.New(ue.Config{Population: pop, SCSCF: out.Nodes.SCSCF, Arrivals: arrivals,
 		ThinkTime: dists["think"], TimerF: p.UE.TimerF.D(), UDP: p.UE.Transport == "udp", T1: p.UE.T1.D(), T2: p.UE.T2.D(),
-		Expires: int32(p.UE.Expires), Collector: out.Collector}); err != nil {
+		Expires: int32(p.UE.Expires), Collector: out.Collector,
+		Reregister: p.UE.Reregister, Retry: p.UE.Retry.Enabled, RetryBase: p.UE.Retry.Base.D(), RetryMax: p.UE.Retry.Max.D(),
+		RetryAttempts: int(p.UE.Retry.MaxAttempts), DeregisterAt: p.UE.Deregister.At.D(), DeregisterSpread: p.UE.Deregister.Spread.D(),
+		Concurrency: conc, Steady: steady, SteadyInterval: interval}); err != nil {
 		return nil, err
 	}
 	if p.Fidelity == "wire" {

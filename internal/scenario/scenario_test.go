@@ -480,3 +480,34 @@ func TestCapacityFollowsHSSSpeed(t *testing.T) {
 	}
 	t.Logf("capacity %.0f/s, with a slower HSS %.0f/s", fast.Capacity, slow.Capacity)
 }
+
+// A steady registered population re-registers at the busy-hour rate: 100,000
+// UEs granted 3600 s (no expires buffer) refresh every 3000 s, so 600 s of
+// virtual time see about 20,000 re-registrations.
+func TestSteadyStateReregistrationRate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("100k UEs")
+	}
+	p := parse(t, `name: steady
+ues: 100000
+duration: 600s
+arrival: {shape: steady}
+ue: {reregister: true, expires: 3600}
+scscf: {expires_buffer_percent: 0}
+variants:
+  - {name: v, preset: kamailio-6.1}
+`)
+	v, err := scenario.Build(p, 0, scenario.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := v.Run()
+	got := float64(sum.Registrations.Attempted)
+	if math.Abs(got-20000)/20000 > 0.05 || sum.Registrations.Failed != 0 {
+		t.Fatalf("re-registrations in 600 s: %+v, want about 20,000", sum.Registrations)
+	}
+	// They are RE_REGISTRATIONs at the S-CSCF: the population was registered.
+	if v.SCSCF.Registered() != 100000 || v.Fleet.Stats.Reregistrations != uint64(got) {
+		t.Errorf("registered %d, reregistrations %d", v.SCSCF.Registered(), v.Fleet.Stats.Reregistrations)
+	}
+}

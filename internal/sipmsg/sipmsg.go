@@ -48,6 +48,8 @@ type Response struct {
 	ServiceRoute string
 	// RegistrarError is P-Registrar-Error (Kamailio ims_registrar_scscf).
 	RegistrarError string
+	// RetryAfter is Retry-After in seconds (RFC 3261 §20.33); 0 = absent.
+	RetryAfter int32
 }
 
 // Challenge is a WWW-Authenticate header (RFC 2617 §3.2.1, RFC 3310 §3.2).

@@ -136,6 +136,9 @@ func (r *Response) ToSIP(ep Endpoint) (*sip.Response, error) {
 	if r.RegistrarError != "" {
 		res.AppendHeader(sip.NewHeader("P-Registrar-Error", r.RegistrarError))
 	}
+	if r.RetryAfter > 0 {
+		res.AppendHeader(sip.NewHeader("Retry-After", strconv.Itoa(int(r.RetryAfter))))
+	}
 	cl := sip.ContentLengthHeader(0)
 	res.AppendHeader(&cl)
 	return res, nil
@@ -274,6 +277,13 @@ func FromSIPResponse(m *sip.Response) (*Response, error) {
 	}
 	if h := m.GetHeader("P-Registrar-Error"); h != nil {
 		r.RegistrarError = h.Value()
+	}
+	if h := m.GetHeader("Retry-After"); h != nil {
+		n, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(h.Value(), ";", 2)[0]))
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%w: Retry-After %q", ErrBadMessage, h.Value())
+		}
+		r.RetryAfter = int32(n)
 	}
 	return r, nil
 }

@@ -22,7 +22,7 @@ func TestRoundTrip(t *testing.T) {
 		&Response{Code: 200, Reason: "OK", CallID: "c", Branch: "b", FromTag: "f", To: "sip:u@r", ToTag: "t", CSeq: 2,
 			Contact: "sip:ue@127.0.0.1:5070", Expires: 540000, AssociatedURI: "sip:u@r", ServiceRoute: "<sip:scscf.ims.example.org:6060;lr>"},
 		&Response{Code: 500, Reason: "Server Internal Error", CallID: "c", Branch: "b", FromTag: "f", To: "sip:u@r", ToTag: "t", CSeq: 2,
-			Expires: -1, RegistrarError: "SAR failed"},
+			Expires: -1, RegistrarError: "SAR failed", RetryAfter: 30},
 	}
 	for _, m := range msgs {
 		b, err := Marshal(m, DefaultEndpoint)
