@@ -20,11 +20,11 @@ func (r *recorder) Handle(env Env, ev Event) {
 }
 
 func TestQueueOrdersByTimeThenSequence(t *testing.T) {
-	var q queue
+	q := queue{h: [2]heap4{{id: 0}, {id: 1}}}
 	r := rand.New(rand.NewPCG(1, 2))
 	var want []event
 	for i := 0; i < 5000; i++ {
-		e := event{at: time.Duration(r.IntN(50)), seq: uint64(i + 1)}
+		e := event{at: time.Duration(r.IntN(50)) * 3 * time.Second, seq: uint64(i + 1)} // both heaps
 		q.push(e)
 		want = append(want, e)
 	}

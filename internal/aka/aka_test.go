@@ -1,8 +1,12 @@
 package aka
 
 import (
+	"bytes"
+	mathrand "math/rand/v2"
+
 	"encoding/hex"
 	"encoding/json"
+	wmilenage "github.com/wmnsk/milenage"
 	"os"
 	"testing"
 )
@@ -145,6 +149,37 @@ func BenchmarkVerify(b *testing.B) {
 	for b.Loop() {
 		if _, err := Verify(&keys, n[:]); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// The project's Milenage agrees with github.com/wmnsk/milenage on random
+// keys, RANDs, SQNs and AMFs (f1, f1*, f2, f3, f4, f5, f5*).
+func TestMilenageAgreesWithLibrary(t *testing.T) {
+	r := mathrand.New(mathrand.NewPCG(1, 2))
+	for n := 0; n < 500; n++ {
+		var keys Keys
+		var rnd [RandLen]byte
+		for i := 0; i < 16; i++ {
+			keys.K[i], keys.OPc[i], rnd[i] = byte(r.Uint32()), byte(r.Uint32()), byte(r.Uint32())
+		}
+		sqn, amf := r.Uint64()&(1<<48-1), uint16(r.Uint32())
+		lib := wmilenage.NewWithOPc(keys.K[:], keys.OPc[:], rnd[:], sqn, amf)
+		if err := lib.ComputeAll(); err != nil {
+			t.Fatal(err)
+		}
+		autn, _ := lib.GenerateAUTN()
+		v, err := GenerateVector(&keys, rnd, sqn, amf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(v.AUTN[:], autn) || !bytes.Equal(v.XRES[:], lib.RES) || !bytes.Equal(v.CK[:], lib.CK) || !bytes.Equal(v.IK[:], lib.IK) {
+			t.Fatalf("vector %d differs from the library", n)
+		}
+		m, _ := newMilenage(&keys, rnd[:])
+		_, macS := m.f1(lib.SQN, lib.AMF)
+		if aks := m.f5star(); !bytes.Equal(aks[:], lib.AKS) || !bytes.Equal(macS[:], lib.MACS) {
+			t.Fatalf("f1*/f5* %d differ from the library", n)
 		}
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-
-	"github.com/wmnsk/milenage"
 )
 
 // Sizes of the AKA parameters (TS 33.102 §6.3.7).
@@ -87,22 +85,22 @@ func sqnFromBytes(b []byte) uint64 {
 // (TS 33.102 §6.3.2: AUTN = SQN⊕AK ‖ AMF ‖ MAC-A).
 func GenerateVector(keys *Keys, rand [RandLen]byte, sqn uint64, amf uint16) (Vector, error) {
 	var v Vector
-	m := milenage.NewWithOPc(keys.K[:], keys.OPc[:], rand[:], sqn, amf)
-	if _, err := m.F1(); err != nil {
-		return v, fmt.Errorf("aka: f1: %w", err)
-	}
-	if _, _, _, _, err := m.F2345(); err != nil {
-		return v, fmt.Errorf("aka: f2345: %w", err)
-	}
-	autn, err := m.GenerateAUTN()
+	m, err := newMilenage(keys, rand[:])
 	if err != nil {
-		return v, fmt.Errorf("aka: AUTN: %w", err)
+		return v, fmt.Errorf("aka: %w", err)
 	}
-	v.RAND = rand
-	copy(v.AUTN[:], autn)
-	copy(v.XRES[:], m.RES)
-	copy(v.CK[:], m.CK)
-	copy(v.IK[:], m.IK)
+	var sqnb [SQNLen]byte
+	putSQN(sqnb[:], sqn)
+	var amfb [2]byte
+	binary.BigEndian.PutUint16(amfb[:], amf)
+	macA, _ := m.f1(sqnb[:], amfb[:])
+	res, ck, ik, ak := m.f2345()
+	for i := 0; i < SQNLen; i++ {
+		v.AUTN[i] = sqnb[i] ^ ak[i]
+	}
+	copy(v.AUTN[6:8], amfb[:])
+	copy(v.AUTN[8:], macA[:])
+	v.RAND, v.XRES, v.CK, v.IK = rand, res, ck, ik
 	return v, nil
 }
 
@@ -129,29 +127,22 @@ func Verify(keys *Keys, nonce []byte) (Result, error) {
 		return r, fmt.Errorf("aka: nonce is %d bytes, want %d (RAND‖AUTN)", len(nonce), NonceLen)
 	}
 	rand, autn := nonce[:RandLen], nonce[RandLen:]
-	m := milenage.NewWithOPc(keys.K[:], keys.OPc[:], rand, 0, 0)
-	res, ck, ik, ak, err := m.F2345()
+	m, err := newMilenage(keys, rand)
 	if err != nil {
-		return r, fmt.Errorf("aka: f2345: %w", err)
+		return r, fmt.Errorf("aka: %w", err)
 	}
+	res, ck, ik, ak := m.f2345()
 	var sqnb [SQNLen]byte
 	for i := range sqnb {
 		sqnb[i] = autn[i] ^ ak[i]
 	}
-	amf := binary.BigEndian.Uint16(autn[6:8])
-	m2 := milenage.NewWithOPc(keys.K[:], keys.OPc[:], rand, sqnFromBytes(sqnb[:]), amf)
-	mac, err := m2.F1()
-	if err != nil {
-		return r, fmt.Errorf("aka: f1: %w", err)
-	}
-	if subtle.ConstantTimeCompare(mac, autn[8:16]) != 1 {
+	macA, _ := m.f1(sqnb[:], autn[6:8])
+	if subtle.ConstantTimeCompare(macA[:], autn[8:16]) != 1 {
 		return r, ErrMACFailure
 	}
-	copy(r.RES[:], res)
-	copy(r.CK[:], ck)
-	copy(r.IK[:], ik)
+	r.RES, r.CK, r.IK = res, ck, ik
 	r.SQN = sqnFromBytes(sqnb[:])
-	r.AMF = amf
+	r.AMF = binary.BigEndian.Uint16(autn[6:8])
 	return r, nil
 }
 
@@ -160,12 +151,21 @@ func Verify(keys *Keys, nonce []byte) (Result, error) {
 // AMF=0) (TS 33.102 §6.3.3).
 func GenerateAUTS(keys *Keys, rand []byte, sqnMS uint64) ([AUTSLen]byte, error) {
 	var out [AUTSLen]byte
-	m := milenage.NewWithOPc(keys.K[:], keys.OPc[:], rand, sqnMS, 0)
-	auts, err := m.GenerateAUTS()
-	if err != nil {
-		return out, fmt.Errorf("aka: AUTS: %w", err)
+	if len(rand) != RandLen {
+		return out, fmt.Errorf("aka: RAND is %d bytes", len(rand))
 	}
-	copy(out[:], auts)
+	m, err := newMilenage(keys, rand)
+	if err != nil {
+		return out, fmt.Errorf("aka: %w", err)
+	}
+	var sqnb [SQNLen]byte
+	putSQN(sqnb[:], sqnMS)
+	_, macS := m.f1(sqnb[:], []byte{0, 0})
+	aks := m.f5star()
+	for i := 0; i < SQNLen; i++ {
+		out[i] = sqnb[i] ^ aks[i]
+	}
+	copy(out[SQNLen:], macS[:])
 	return out, nil
 }
 
@@ -178,20 +178,17 @@ func VerifyAUTS(keys *Keys, rand []byte, auts []byte) (uint64, error) {
 	if len(rand) != RandLen || len(auts) != AUTSLen {
 		return 0, fmt.Errorf("aka: resync needs RAND (16 bytes) and AUTS (14 bytes), got %d and %d", len(rand), len(auts))
 	}
-	m := milenage.NewWithOPc(keys.K[:], keys.OPc[:], rand, 0, 0)
-	aks, err := m.F5Star()
+	m, err := newMilenage(keys, rand)
 	if err != nil {
-		return 0, fmt.Errorf("aka: f5*: %w", err)
+		return 0, fmt.Errorf("aka: %w", err)
 	}
+	aks := m.f5star()
 	var sqnb [SQNLen]byte
 	for i := range sqnb {
 		sqnb[i] = auts[i] ^ aks[i]
 	}
-	macS, err := m.F1Star(sqnb[:], []byte{0, 0})
-	if err != nil {
-		return 0, fmt.Errorf("aka: f1*: %w", err)
-	}
-	if subtle.ConstantTimeCompare(macS, auts[SQNLen:]) != 1 {
+	_, macS := m.f1(sqnb[:], []byte{0, 0})
+	if subtle.ConstantTimeCompare(macS[:], auts[SQNLen:]) != 1 {
 		return 0, ErrAUTSMAC
 	}
 	return sqnFromBytes(sqnb[:]), nil
