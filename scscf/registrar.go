@@ -15,8 +15,7 @@ type binding struct {
 	impi      string
 	contact   string
 	expiresAt time.Duration
-	id        uint64 // the expiry timer's reference
-	timer     sim.TimerID
+	id        uint64 // its entry in the expiry heap
 }
 
 // save is ims_registrar_scscf save() (save.c, §5.2-5.4): choose the
@@ -101,43 +100,114 @@ func (s *SCSCF) sarCallback(env sim.Env, label uint64, t *txn, saa *cx.SAA) {
 	s.resume(env, results.CallbackSAR, label, s.cfg.SAROKResume, s.routeSARReply)
 }
 
-// bind stores the contact in usrloc with its expiry timer.
+// bind stores the contact in usrloc. Expiry is kept in a min-heap of
+// (expiry, binding id) values with a single timer on its earliest entry;
+// a refreshed binding leaves its old entry behind, skipped when it comes
+// up (ims_usrloc_scscf checks expiry from its timer, not per contact).
 func (s *SCSCF) bind(env sim.Env, t *txn) {
-	if old, ok := s.bindings[t.req.AOR]; ok {
-		env.CancelTimer(old.timer)
-		delete(s.expiries, old.id)
-	}
 	s.nextBind++
 	d := time.Duration(t.expires) * time.Second
 	b := binding{impi: t.impi, contact: t.req.Contact, expiresAt: env.Now() + d, id: s.nextBind}
-	b.timer = env.SetTimer(d, sim.TimerKey{Kind: TimerUsrloc, Ref: b.id})
+	if old, ok := s.bindings[t.req.AOR]; ok {
+		delete(s.expiries, old.id)
+	}
 	s.bindings[t.req.AOR] = b
 	s.expiries[b.id] = t.req.AOR
+	s.expiry.push(expiryEntry{at: b.expiresAt, id: b.id})
+	s.armExpiry(env)
 }
 
 func (s *SCSCF) unbind(env sim.Env, impu string) {
 	if old, ok := s.bindings[impu]; ok {
-		env.CancelTimer(old.timer)
 		delete(s.expiries, old.id)
 		delete(s.bindings, impu)
 	}
 }
 
-// contactExpired is usrloc's expiry of the last contact of an IMPU: the
-// record goes and a SAR TIMEOUT_DEREGISTRATION is sent with no SIP
-// transaction; its answer is only logged (§5.4).
-func (s *SCSCF) contactExpired(env sim.Env, id uint64) {
-	impu, ok := s.expiries[id]
-	if !ok {
+// armExpiry keeps one usrloc timer on the earliest pending expiry.
+func (s *SCSCF) armExpiry(env sim.Env) {
+	if len(s.expiry) == 0 {
 		return
 	}
-	b := s.bindings[impu]
-	delete(s.expiries, id)
-	delete(s.bindings, impu)
-	s.Stats.TimeoutDeregs++
-	s.Stats.SARs++
-	m := &cx.SAR{UserName: b.impi, PublicIdentity: impu, ServerName: s.cfg.Name, AssignmentType: cx.TimeoutDeregistration, UserDataAvailable: 1}
-	s.sendDiameter(env, nil, cbSARTimeoutDereg, &m.Header, m)
+	at := s.expiry[0].at
+	if s.expiryTimer != 0 && s.expiryAt <= at {
+		return
+	}
+	env.CancelTimer(s.expiryTimer)
+	s.expiryAt = at
+	s.expiryTimer = env.SetTimer(at-env.Now(), sim.TimerKey{Kind: TimerUsrloc})
+}
+
+// contactsExpired is usrloc's expiry of the last contact of an IMPU: the
+// record goes and a SAR TIMEOUT_DEREGISTRATION is sent with no SIP
+// transaction; its answer is only logged (§5.4).
+func (s *SCSCF) contactsExpired(env sim.Env) {
+	s.expiryTimer = 0
+	for len(s.expiry) > 0 && s.expiry[0].at <= env.Now() {
+		e := s.expiry.pop()
+		impu, ok := s.expiries[e.id]
+		if !ok {
+			continue // refreshed or removed since
+		}
+		b := s.bindings[impu]
+		delete(s.expiries, e.id)
+		delete(s.bindings, impu)
+		s.Stats.TimeoutDeregs++
+		s.Stats.SARs++
+		m := &cx.SAR{UserName: b.impi, PublicIdentity: impu, ServerName: s.cfg.Name, AssignmentType: cx.TimeoutDeregistration, UserDataAvailable: 1}
+		s.sendDiameter(env, nil, cbSARTimeoutDereg, &m.Header, m)
+	}
+	s.armExpiry(env)
+}
+
+// expiryEntry is a pointer-free usrloc expiry record.
+type expiryEntry struct {
+	at time.Duration
+	id uint64
+}
+
+// expiryHeap is a binary min-heap of expiry entries ordered by (at, id).
+type expiryHeap []expiryEntry
+
+func (h expiryHeap) less(i, j int) bool {
+	return h[i].at < h[j].at || h[i].at == h[j].at && h[i].id < h[j].id
+}
+
+func (h *expiryHeap) push(e expiryEntry) {
+	*h = append(*h, e)
+	x := *h
+	for i := len(x) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !x.less(i, p) {
+			break
+		}
+		x[i], x[p] = x[p], x[i]
+		i = p
+	}
+}
+
+func (h *expiryHeap) pop() expiryEntry {
+	x := *h
+	top := x[0]
+	n := len(x) - 1
+	x[0] = x[n]
+	x = x[:n]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < n && x.less(l, m) {
+			m = l
+		}
+		if l+1 < n && x.less(l+1, m) {
+			m = l + 1
+		}
+		if m == i {
+			break
+		}
+		x[i], x[m] = x[m], x[i]
+		i = m
+	}
+	*h = x
+	return top
 }
 
 // routeSARReply is route[PRE_REG_SAR_REPLY].
@@ -157,9 +227,11 @@ func (s *SCSCF) GrantedExpires(requested int32) (stored uint32, returned int32) 
 }
 
 // Preload stores a binding registered before the run (a steady-state
-// population); it expires at expiresAt unless refreshed. No expiry timer
-// is armed for it until the UE re-registers.
+// population); it expires at expiresAt unless refreshed (the expiry timer
+// is armed with the first registration of the run).
 func (s *SCSCF) Preload(impu, impi, contact string, expiresAt time.Duration) {
 	s.nextBind++
 	s.bindings[impu] = binding{impi: impi, contact: contact, expiresAt: expiresAt, id: s.nextBind}
+	s.expiries[s.nextBind] = impu
+	s.expiry.push(expiryEntry{at: expiresAt, id: s.nextBind})
 }

@@ -65,18 +65,21 @@ type sipJob struct {
 
 // SCSCF is the core. It implements sim.Handler.
 type SCSCF struct {
-	cfg       Config
-	txns      map[uint64]*txn
-	byBranch  map[string]uint64
-	cdp       map[uint32]*cdpTrans
-	avs       map[string][]authVector // by IMPI
-	bindings  map[string]binding      // usrloc, by IMPU
-	expiries  map[uint64]string       // usrloc expiry timer ref -> IMPU
-	nextLabel uint64
-	nextHBH   uint32
-	nextBind  uint64
-	suspended int
-	onWait    int
+	cfg         Config
+	txns        map[uint64]*txn
+	byBranch    map[string]uint64
+	cdp         map[uint32]*cdpTrans
+	avs         map[string][]authVector // by IMPI
+	bindings    map[string]binding      // usrloc, by IMPU
+	expiries    map[uint64]string       // binding id -> IMPU
+	expiry      expiryHeap              // pending contact expiries
+	expiryAt    time.Duration
+	expiryTimer sim.TimerID
+	nextLabel   uint64
+	nextHBH     uint32
+	nextBind    uint64
+	suspended   int
+	onWait      int
 
 	sip sim.Pool[sipJob] // Kamailio children
 	cdw sim.Pool[cdpJob] // cdp workers
@@ -100,7 +103,7 @@ const (
 	TimerSIPWorker
 	// TimerCDPWorker ends a cdp worker's service (Ref = pool slot).
 	TimerCDPWorker
-	// TimerUsrloc expires a usrloc contact (Ref = binding id).
+	// TimerUsrloc runs usrloc's expiry of the earliest contacts.
 	TimerUsrloc
 	// TimerReconnect is cdp's next connection attempt to a lost peer.
 	TimerReconnect
@@ -210,7 +213,9 @@ func (s *SCSCF) Handle(env sim.Env, ev sim.Event) {
 				s.cdpFinish(env, j)
 			}
 		case TimerUsrloc:
-			s.contactExpired(env, ev.Timer.Ref)
+			if ev.ID == s.expiryTimer {
+				s.contactsExpired(env)
+			}
 		case TimerReconnect:
 			if s.PeerDown && s.peerReachable {
 				s.PeerDown = false

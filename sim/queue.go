@@ -21,39 +21,66 @@ func (a *event) before(b *event) bool {
 	return a.seq < b.seq
 }
 
-// farHorizon splits the queue: events due more than this far ahead (contact
-// expiries, re-registration timers of a million idle UEs) wait in a second
-// heap, so the heap that every message and short timer goes through stays
-// small and cache-resident. Order is unaffected: pop takes the earlier of
-// the two tops.
-const farHorizon = 64 * time.Second
+// The queue has three parts, so that the heap every event goes through
+// stays small and cache-resident however many timers are pending:
+//
+//   - near: a 4-ary min-heap (LIBRARIES.md: fastest for this load) of the
+//     events due within the current bucket;
+//   - wheel: a calendar of buckets bucketWidth wide covering the next
+//     wheelSpan; a bucket is an unordered list, moved into the heap when
+//     time reaches it, so arming and cancelling a pending FR, WAIT, cdp or
+//     Timer F timer is O(1);
+//   - far: a second heap for events beyond the wheel (contact expiries and
+//     re-registrations of an idle population).
+//
+// Order is exactly (at, seq): a bucket joins the heap before any event at
+// or after its start is popped. Timers are indexed by slot, so a cancelled
+// timer leaves the queue at once.
+const (
+	bucketWidth = 16 * time.Millisecond
+	wheelSize   = 4096 // buckets: a span of 65.5 s
+	wheelSpan   = bucketWidth * wheelSize
+)
 
-// queue is two 4-ary min-heaps of events ordered by (at, seq). A 4-ary heap
-// halves the depth of a binary heap and measured fastest for bulk loads
-// (LIBRARIES.md, "Discrete-event queue"). Timer events are indexed by slot,
-// so a cancelled timer leaves its heap at once instead of lingering until
-// its time (a cancelled 30 s FR timer would otherwise occupy the heap for
-// 30 s; at 10k registrations/s that is most of the heap).
+// where a timer slot's event is: heap (near or far) and index, or bucket
+// and index.
+const (
+	inNone uint8 = iota
+	inNear
+	inFar
+	inWheel
+)
+
+type loc struct {
+	in     uint8
+	bucket uint16
+	idx    int32
+}
+
 type queue struct {
-	h   [2]heap4
-	pos []int32 // timer slot -> heap<<30 | index, or -1
-	now time.Duration
+	near, far heap4
+	wheel     [wheelSize][]event
+	inWheel   int
+	cursor    time.Duration // start of the earliest bucket not yet moved to near
+	pos       []loc         // timer slot -> location
 }
 
 type heap4 struct {
 	e  []event
-	id int32 // 0 near, 1 far
+	in uint8
 }
 
-const posHeapShift = 30
+func newQueue() queue { return queue{near: heap4{in: inNear}, far: heap4{in: inFar}} }
 
-func (q *queue) len() int { return len(q.h[0].e) + len(q.h[1].e) }
+func (q *queue) len() int { return len(q.near.e) + len(q.far.e) + q.inWheel }
 
-func (q *queue) setPos(h *heap4, i int) {
-	if e := &h.e[i]; e.kind == EvTimer {
-		q.pos[uint32(e.id)] = h.id<<posHeapShift | int32(i)
+func (q *queue) track(e *event, l loc) {
+	if e.kind == EvTimer {
+		q.pos[uint32(e.id)] = l
 	}
 }
+
+func (q *queue) setPos(h *heap4, i int) { q.track(&h.e[i], loc{in: h.in, idx: int32(i)}) }
 
 func (q *queue) swap(h *heap4, i, j int) {
 	h.e[i], h.e[j] = h.e[j], h.e[i]
@@ -61,17 +88,29 @@ func (q *queue) swap(h *heap4, i, j int) {
 	q.setPos(h, j)
 }
 
+func bucketOf(at time.Duration) int { return int((at / bucketWidth) % wheelSize) }
+
 func (q *queue) push(e event) {
 	if e.kind == EvTimer {
 		slot := int(uint32(e.id))
 		for len(q.pos) <= slot {
-			q.pos = append(q.pos, -1)
+			q.pos = append(q.pos, loc{})
 		}
 	}
-	h := &q.h[0]
-	if e.at-q.now > farHorizon {
-		h = &q.h[1]
+	switch {
+	case e.at < q.cursor:
+		q.pushHeap(&q.near, e)
+	case e.at < q.cursor+wheelSpan:
+		b := bucketOf(e.at)
+		q.wheel[b] = append(q.wheel[b], e)
+		q.inWheel++
+		q.track(&e, loc{in: inWheel, bucket: uint16(b), idx: int32(len(q.wheel[b]) - 1)})
+	default:
+		q.pushHeap(&q.far, e)
 	}
+}
+
+func (q *queue) pushHeap(h *heap4, e event) {
 	h.e = append(h.e, e)
 	i := len(h.e) - 1
 	q.setPos(h, i)
@@ -115,7 +154,7 @@ func (q *queue) down(h *heap4, i int) {
 func (q *queue) removeAt(h *heap4, i int) event {
 	e := h.e[i]
 	if e.kind == EvTimer {
-		q.pos[uint32(e.id)] = -1
+		q.pos[uint32(e.id)] = loc{}
 	}
 	n := len(h.e) - 1
 	if i != n {
@@ -131,9 +170,58 @@ func (q *queue) removeAt(h *heap4, i int) event {
 	return e
 }
 
-// top returns the heap holding the earliest event.
+// removeBucket takes entry i out of bucket b (swap with the last).
+func (q *queue) removeBucket(b int, i int) {
+	list := q.wheel[b]
+	n := len(list) - 1
+	if i != n {
+		list[i] = list[n]
+		q.track(&list[i], loc{in: inWheel, bucket: uint16(b), idx: int32(i)})
+	}
+	list[n] = event{}
+	q.wheel[b] = list[:n]
+	q.inWheel--
+}
+
+// settle moves buckets into the near heap until the earliest event is in a
+// heap: a bucket moves when its start is not after the earliest heap event.
+func (q *queue) settle() {
+	for q.inWheel > 0 {
+		limit := time.Duration(1<<63 - 1)
+		if len(q.near.e) > 0 {
+			limit = q.near.e[0].at
+		}
+		if len(q.far.e) > 0 && q.far.e[0].at < limit {
+			limit = q.far.e[0].at
+		}
+		if q.cursor > limit {
+			return
+		}
+		b := bucketOf(q.cursor)
+		for _, e := range q.wheel[b] {
+			q.pushHeap(&q.near, e)
+		}
+		q.inWheel -= len(q.wheel[b])
+		if cap(q.wheel[b]) > 1024 {
+			q.wheel[b] = nil // a burst's bucket: give the memory back
+		} else {
+			clear(q.wheel[b])
+			q.wheel[b] = q.wheel[b][:0]
+		}
+		q.cursor += bucketWidth
+	}
+	if q.inWheel == 0 && len(q.near.e) == 0 && len(q.far.e) > 0 {
+		// Nothing near: jump the wheel to the far heap's time.
+		if at := q.far.e[0].at; at >= q.cursor+bucketWidth {
+			q.cursor = at / bucketWidth * bucketWidth
+		}
+	}
+}
+
+// top returns the heap holding the earliest event, after settling.
 func (q *queue) top() *heap4 {
-	n, f := &q.h[0], &q.h[1]
+	q.settle()
+	n, f := &q.near, &q.far
 	switch {
 	case len(f.e) == 0:
 		return n
@@ -145,18 +233,21 @@ func (q *queue) top() *heap4 {
 	return n
 }
 
-func (q *queue) pop() event {
-	e := q.removeAt(q.top(), 0)
-	q.now = e.at
-	return e
-}
+func (q *queue) pop() event { return q.removeAt(q.top(), 0) }
 
 // cancel removes the timer of a slot, if it is queued.
 func (q *queue) cancel(slot uint32) {
-	if int(slot) < len(q.pos) {
-		if p := q.pos[slot]; p >= 0 {
-			q.removeAt(&q.h[p>>posHeapShift], int(p&(1<<posHeapShift-1)))
-		}
+	if int(slot) >= len(q.pos) {
+		return
+	}
+	switch l := q.pos[slot]; l.in {
+	case inNear:
+		q.removeAt(&q.near, int(l.idx))
+	case inFar:
+		q.removeAt(&q.far, int(l.idx))
+	case inWheel:
+		q.pos[slot] = loc{}
+		q.removeBucket(int(l.bucket), int(l.idx))
 	}
 }
 

@@ -77,7 +77,7 @@ func New(seed uint64) *Runtime {
 	return &Runtime{
 		seed:        seed,
 		nodes:       make([]node, 1),
-		q:           queue{h: [2]heap4{{id: 0}, {id: 1}}},
+		q:           newQueue(),
 		links:       [][]Dist{{nil}},
 		loss:        [][]float64{{0}},
 		netRand:     NewStream(seed, "sim/network"),

@@ -20,7 +20,7 @@ func (r *recorder) Handle(env Env, ev Event) {
 }
 
 func TestQueueOrdersByTimeThenSequence(t *testing.T) {
-	q := queue{h: [2]heap4{{id: 0}, {id: 1}}}
+	q := newQueue()
 	r := rand.New(rand.NewPCG(1, 2))
 	var want []event
 	for i := 0; i < 5000; i++ {
@@ -29,7 +29,6 @@ func TestQueueOrdersByTimeThenSequence(t *testing.T) {
 		want = append(want, e)
 	}
 	sort.SliceStable(want, func(i, j int) bool { return want[i].at < want[j].at })
-	q.pos = nil
 	for i := range want {
 		got := q.pop()
 		if got.at != want[i].at || got.seq != want[i].seq {

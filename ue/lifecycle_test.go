@@ -37,7 +37,9 @@ func TestReregistrationTiming(t *testing.T) {
 // random time between 50 % and 100 % of min(max, base·2^failures):
 // 30-60 s, 60-120 s, 120-240 s, ... capped at 1800 s.
 func TestBackoffAfterRepeated503(t *testing.T) {
-	reg := &registrar{reply: func(r *sipmsg.Request) *sipmsg.Response { return &sipmsg.Response{Code: 503, Reason: "Service Unavailable"} }}
+	reg := &registrar{reply: func(r *sipmsg.Request) *sipmsg.Response {
+		return &sipmsg.Response{Code: 503, Reason: "Service Unavailable"}
+	}}
 	rt, f, col := fleet(t, 1, reg, 0)
 	f.cfg.Retry, f.cfg.RetryBase, f.cfg.RetryMax, f.cfg.RetryAttempts = true, 15*time.Second, 1800*time.Second, 9
 	var sent []time.Duration
@@ -81,7 +83,9 @@ func TestRetryAfter(t *testing.T) {
 // De-registration: Expires: 0 at the configured time; the UE ends
 // Deregistered.
 func TestDeregistration(t *testing.T) {
-	reg := &registrar{reply: func(r *sipmsg.Request) *sipmsg.Response { return &sipmsg.Response{Code: 200, Reason: "OK", Expires: 600} }}
+	reg := &registrar{reply: func(r *sipmsg.Request) *sipmsg.Response {
+		return &sipmsg.Response{Code: 200, Reason: "OK", Expires: 600}
+	}}
 	rt, f, _ := fleet(t, 1, reg, 0)
 	f.cfg.Reregister, f.cfg.DeregisterAt = true, 100*time.Second
 	rt.Run(0)
