@@ -2,7 +2,6 @@ package hss
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -471,12 +470,15 @@ func (h *HSS) lir(m *cx.LIR) *cx.LIA {
 	return a
 }
 
-// DigestPassword is the Digest-MD5 password of a subscriber: the hex of its
-// K, so the UE and the HSS agree without storing passwords.
-func DigestPassword(keys *aka.Keys) string { return hex.EncodeToString(keys.K[:]) }
+// DigestPassword is the Digest-MD5 password of a subscriber (aka.DigestPassword).
+func DigestPassword(keys *aka.Keys) string { return aka.DigestPassword(keys) }
 
 // Preload marks subscriber idx registered at serverName before the run (a
 // steady-state population).
 func (h *HSS) Preload(idx uint32, serverName string) {
 	h.reg[idx] = regState{state: registered, server: h.intern(serverName)}
 }
+
+// UseFixedRAND makes every vector use rand (3GPP conformance sets, e.g.
+// TS 35.208 Test Set 1, where RAND is given).
+func (h *HSS) UseFixedRAND(rand [aka.RandLen]byte) { h.fixedRAND = &rand }

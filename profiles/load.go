@@ -468,6 +468,11 @@ func (v *validator) validate(p *Profile) {
 	if p.UE.TimerF <= 0 {
 		v.addf("ue.timer_f", "must be positive")
 	}
+	switch p.UE.Algorithm {
+	case "AKAv1-MD5", "AKAv2-MD5", "MD5":
+	default:
+		v.addf("ue.algorithm", "want AKAv1-MD5, AKAv2-MD5 or MD5, got %q", p.UE.Algorithm)
+	}
 	switch p.UE.Transport {
 	case "udp":
 		if p.UE.T1 <= 0 || p.UE.T2 < p.UE.T1 {

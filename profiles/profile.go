@@ -138,10 +138,12 @@ type UE struct {
 	Retry      Retry      `yaml:"retry"`
 	Deregister Deregister `yaml:"deregister"`
 	Transport  string     `yaml:"transport"` // udp (Timer E retransmissions) or tcp
-	T1         Duration   `yaml:"t1"`
-	T2         Duration   `yaml:"t2"`
-	TimerF     Duration   `yaml:"timer_f"`
-	Expires    int64      `yaml:"expires"`
+	// Algorithm: AKAv1-MD5 (RFC 3310), AKAv2-MD5 (RFC 4169) or MD5.
+	Algorithm string   `yaml:"algorithm"`
+	T1        Duration `yaml:"t1"`
+	T2        Duration `yaml:"t2"`
+	TimerF    Duration `yaml:"timer_f"`
+	Expires   int64    `yaml:"expires"`
 }
 
 // Retry after a failed registration (RFC 5626 §4.5 backoff).
@@ -453,6 +455,7 @@ func Defaults() Profile {
 		UE: UE{
 			ThinkTime: Dist{Dist: "constant", Value: Duration(10 * time.Millisecond)},
 			Transport: "udp",
+			Algorithm: "AKAv1-MD5",
 			T1:        Duration(500 * time.Millisecond),
 			T2:        Duration(4 * time.Second),
 			TimerF:    Duration(32 * time.Second),

@@ -3,6 +3,7 @@ package scscf
 import (
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"sort"
 	"strconv"
@@ -29,7 +30,9 @@ type authVector struct {
 	nonce     string // base64(RAND‖AUTN)
 	xres      [16]byte
 	xresLen   uint8
-	ck, ik    string // hex, for the challenge
+	ck, ik    [16]byte
+	alg       uint8  // algAKAv1, algAKAv2, algMD5
+	ha1       string // Digest-MD5: H(A1) from the HSS
 	state     avState
 	validFrom time.Duration // when add_auth_vector ran (§9 race)
 	expires   time.Duration
@@ -101,7 +104,7 @@ func (s *SCSCF) challenge(env sim.Env, t *txn) {
 		return
 	}
 	s.Stats.MARs++
-	m := &cx.MAR{UserName: impi, PublicIdentity: t.req.AOR, ServerName: s.cfg.Name, NumAuthItems: s.cfg.AVRequestAtOnce, Scheme: cx.SchemeAKAv1}
+	m := &cx.MAR{UserName: impi, PublicIdentity: t.req.AOR, ServerName: s.cfg.Name, NumAuthItems: s.cfg.AVRequestAtOnce, Scheme: schemeFor(t.req.Auth)}
 	s.sendDiameter(env, t, cbMAR, &m.Header, m)
 }
 
@@ -123,8 +126,35 @@ func (s *SCSCF) challengeFromCache(env sim.Env, t *txn) bool {
 }
 
 func (s *SCSCF) challengeReply(av *authVector) *sipmsg.Response {
-	return &sipmsg.Response{Code: 401, Reason: "Unauthorized - Challenging the UE", Expires: -1,
-		Challenge: &sipmsg.Challenge{Realm: s.cfg.Realm, Nonce: av.nonce, Algorithm: "AKAv1-MD5", QOP: s.cfg.QOP, CK: av.ck, IK: av.ik}}
+	ch := &sipmsg.Challenge{Realm: s.cfg.Realm, Nonce: av.nonce, Algorithm: algNames[av.alg], QOP: s.cfg.QOP}
+	if av.alg != algMD5 {
+		ch.CK, ch.IK = hex.EncodeToString(av.ck[:]), hex.EncodeToString(av.ik[:])
+	}
+	return &sipmsg.Response{Code: 401, Reason: "Unauthorized - Challenging the UE", Expires: -1, Challenge: ch}
+}
+
+// Digest algorithms (ims_auth registration_default_algorithm, or the
+// algorithm of the REGISTER's Authorization header).
+const (
+	algAKAv1 uint8 = iota
+	algAKAv2
+	algMD5
+)
+
+var algNames = [...]string{"AKAv1-MD5", "AKAv2-MD5", "MD5"}
+
+// schemeFor maps the algorithm a UE asks for to the Cx authentication
+// scheme of the MAR (TS 29.229 §6.3.9).
+func schemeFor(cr *sipmsg.Credentials) string {
+	if cr != nil {
+		switch cr.Algorithm {
+		case "AKAv2-MD5":
+			return cx.SchemeAKAv2
+		case "MD5":
+			return cx.SchemeMD5
+		}
+	}
+	return cx.SchemeAKAv1
 }
 
 // marCallback is ims_auth cxdx_mar.c async_cdp_callback (§3.2, §6.5). t is
@@ -153,13 +183,13 @@ func (s *SCSCF) marCallback(env sim.Env, kind callbackKind, label uint64, t *txn
 			// Resync: every vector is stored UNUSED, no reply; the route
 			// challenges from the cache.
 			for i := range items {
-				s.addAV(t, &items[i], avUnused, now, now)
+				s.addAV(env, t, &items[i], avUnused, now, now)
 			}
 		} else {
 			for i := 1; i < len(items); i++ {
-				s.addAV(t, &items[i], avUnused, now, now) // stored before the reply
+				s.addAV(env, t, &items[i], avUnused, now, now) // stored before the reply
 			}
-			av := s.newAV(t, &items[0], avSent, now, now)
+			av := s.newAV(env, t, &items[0], avSent, now, now)
 			s.reply(env, t, s.challengeReply(&av))
 			// add_auth_vector at the done: label runs after the 401 left,
 			// even when the reply was refused (§6.5, §9).
@@ -179,15 +209,29 @@ func (s *SCSCF) marCallback(env sim.Env, kind callbackKind, label uint64, t *txn
 	s.resume(env, kind.result(), label, s.cfg.MARResume, route)
 }
 
-func (s *SCSCF) newAV(t *txn, it *cx.AuthItem, st avState, from, now time.Duration) authVector {
-	av := authVector{impu: t.req.AOR, nonce: base64.StdEncoding.EncodeToString(it.Authenticate), state: st,
-		ck: hex.EncodeToString(it.CK), ik: hex.EncodeToString(it.IK), validFrom: from, expires: now + s.cfg.AVTimeout}
-	av.xresLen = uint8(copy(av.xres[:], it.Authorization))
+func (s *SCSCF) newAV(env sim.Env, t *txn, it *cx.AuthItem, st avState, from, now time.Duration) authVector {
+	av := authVector{impu: t.req.AOR, state: st, validFrom: from, expires: now + s.cfg.AVTimeout}
+	switch {
+	case it.Digest != nil:
+		// Digest-MD5: the S-CSCF makes the nonce (16 random bytes).
+		var n [16]byte
+		binary.BigEndian.PutUint64(n[:8], env.Rand().Uint64())
+		binary.BigEndian.PutUint64(n[8:], env.Rand().Uint64())
+		av.nonce, av.alg, av.ha1 = base64.StdEncoding.EncodeToString(n[:]), algMD5, it.Digest.HA1
+	default:
+		av.nonce = base64.StdEncoding.EncodeToString(it.Authenticate)
+		copy(av.ck[:], it.CK)
+		copy(av.ik[:], it.IK)
+		av.xresLen = uint8(copy(av.xres[:], it.Authorization))
+		if it.Scheme == cx.SchemeAKAv2 {
+			av.alg = algAKAv2
+		}
+	}
 	return av
 }
 
-func (s *SCSCF) addAV(t *txn, it *cx.AuthItem, st avState, from, now time.Duration) {
-	s.avs[t.impi] = append(s.prune(t.impi, now), s.newAV(t, it, st, from, now))
+func (s *SCSCF) addAV(env sim.Env, t *txn, it *cx.AuthItem, st avState, from, now time.Duration) {
+	s.avs[t.impi] = append(s.prune(t.impi, now), s.newAV(env, t, it, st, from, now))
 }
 
 // classifyMAA maps an MAA to the SIP reply ims_auth sends (§5.1 step 4).
@@ -200,7 +244,7 @@ func classifyMAA(m *cx.MAA) (int, string) {
 		if m.PublicIdentity == "" {
 			return 403, "Forbidden - Public identity not found (To:)"
 		}
-		if len(m.Items) == 0 || len(m.Items[0].Authenticate) == 0 || len(m.Items[0].Authorization) == 0 {
+		if len(m.Items) == 0 || m.Items[0].Digest == nil && (len(m.Items[0].Authenticate) == 0 || len(m.Items[0].Authorization) == 0) {
 			return 403, "Forbidden - HSS returned no authentication vectors"
 		}
 		return 401, ""
@@ -309,8 +353,17 @@ func (s *SCSCF) digestOK(av *authVector, cr *sipmsg.Credentials, wantNC uint32) 
 			return false
 		}
 	}
-	want := aka.AKAv1Response(av.xres[:av.xresLen], &aka.DigestParams{Username: cr.Username, Realm: cr.Realm,
-		Nonce: cr.Nonce, Method: "REGISTER", URI: cr.URI, QOP: cr.QOP, NC: cr.NC, CNonce: cr.CNonce})
+	p := &aka.DigestParams{Username: cr.Username, Realm: cr.Realm,
+		Nonce: cr.Nonce, Method: "REGISTER", URI: cr.URI, QOP: cr.QOP, NC: cr.NC, CNonce: cr.CNonce}
+	var want string
+	switch av.alg {
+	case algMD5:
+		want = aka.Response(av.ha1, p)
+	case algAKAv2:
+		want = aka.Response(aka.HA1MD5(cr.Username, cr.Realm, []byte(aka.AKAv2Password(av.xres[:av.xresLen], av.ik, av.ck))), p)
+	default:
+		want = aka.AKAv1Response(av.xres[:av.xresLen], p)
+	}
 	return subtle.ConstantTimeCompare([]byte(want), []byte(cr.Response)) == 1
 }
 

@@ -1,6 +1,9 @@
 package ue
 
 import (
+	"runtime"
+
+	"github.com/regstorm/regstorm/internal/subscriber"
 	"testing"
 	"time"
 
@@ -111,5 +114,35 @@ func TestClosedLoop(t *testing.T) {
 	_ = inflight
 	if col.Attempted != 10 || most != 3 || col.ByCode[408] != 10 {
 		t.Fatalf("attempted %d, most in flight %d, codes %v", col.Attempted, most, col.ByCode)
+	}
+}
+
+// BenchmarkIdleUEBytes measures the heap a registered idle UE costs: the
+// fleet's per-UE state, with identities, keys and URIs derived on demand.
+// Target (issue 5): at most 128 bytes.
+func BenchmarkIdleUEBytes(b *testing.B) {
+	const n = 1_000_000
+	impi, _ := subscriber.ParseTemplate("user{n}@ims.example.org")
+	impu, _ := subscriber.ParseTemplate("sip:user{n}@ims.example.org")
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		f, err := New(Config{Population: subscriber.Population{Count: n, Realm: "ims.example.org", IMPI: impi, IMPU: impu},
+			SCSCF: 1, Arrivals: &steps{}, ThinkTime: sim.Constant{}, TimerF: time.Second})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range f.ues { // registered and idle
+			f.ues[i].state, f.ues[i].cseq, f.ues[i].lastSQN = Registered, 2, 1<<20
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		per := float64(after.HeapAlloc-before.HeapAlloc) / n
+		runtime.KeepAlive(f)
+		b.ReportMetric(per, "bytes/UE")
+		if per > 128 {
+			b.Fatalf("%.1f bytes per idle registered UE, target 128", per)
+		}
 	}
 }

@@ -93,6 +93,10 @@ type Config struct {
 	// at that virtual time plus a uniform draw in [0, DeregisterSpread).
 	DeregisterAt     time.Duration
 	DeregisterSpread time.Duration
+	// Algorithm is the digest the UE asks for in its REGISTER: AKAv1-MD5
+	// (RFC 3310, default), AKAv2-MD5 (RFC 4169) or MD5 (RFC 2617, with the
+	// password aka.DigestPassword).
+	Algorithm string
 	// Concurrency > 0 makes the arrival process a closed loop: that many
 	// registrations are in progress at any time; a UE starts when another
 	// finishes (the Arrivals are then unused).
@@ -169,6 +173,7 @@ type ue struct {
 	proc      uint8  // the procedure in progress or last run
 	failures  uint8  // consecutive failed attempts (RFC 5626 §4.5)
 	scheduled bool   // a re-registration, retry or de-registration timer is armed
+	resync    bool   // an AUTS was sent: one more challenge is expected
 }
 
 // Stats are the fleet's own counters.
@@ -181,6 +186,7 @@ type Stats struct {
 	TimerFExpiry                                      uint64
 	Retransmits                                       uint64
 	Reregistrations, Retries, Deregistrations, GaveUp uint64
+	Resyncs                                           uint64 // AUTS sent (TS 33.102 §6.3.3)
 }
 
 // Fleet is the UE core. It implements sim.Handler.
@@ -313,7 +319,14 @@ func (f *Fleet) begin(env sim.Env, i uint32, proc uint8) {
 	impi := f.cfg.Population.IMPIOf(i)
 	// TS 24.229 §5.1.1.2.1: the REGISTER carries an Authorization header
 	// with the private identity and empty nonce and response.
-	f.send(env, i, &sipmsg.Credentials{Username: impi, Realm: f.cfg.Population.Realm, URI: f.uri})
+	f.send(env, i, &sipmsg.Credentials{Username: impi, Realm: f.cfg.Population.Realm, URI: f.uri, Algorithm: f.algorithm()})
+}
+
+func (f *Fleet) algorithm() string {
+	if f.cfg.Algorithm == "AKAv1-MD5" {
+		return "" // the S-CSCF's default (registration_default_algorithm)
+	}
+	return f.cfg.Algorithm
 }
 
 // schedule arms the UE's next procedure after d.
@@ -433,7 +446,8 @@ func (f *Fleet) response(env sim.Env, r *sipmsg.Response) {
 	f.endTransaction(env, u)
 	latency := env.Now() - u.intended
 	switch {
-	case r.Code == 401 && u.state == Registering && r.Challenge != nil:
+	case r.Code == 401 && r.Challenge != nil && (u.state == Registering || u.state == Answering && u.resync):
+		u.resync = false
 		if f.cfg.Collector != nil {
 			f.cfg.Collector.Challenged(latency)
 		}
@@ -457,8 +471,11 @@ func (f *Fleet) challenged(env sim.Env, i uint32, ch *sipmsg.Challenge) {
 	u.timer = env.SetTimer(f.cfg.ThinkTime.Sample(env.Rand()), sim.TimerKey{Kind: TimerThink, Ref: uint64(i)})
 }
 
-// answer computes RES and the Digest-AKAv1-MD5 response (RFC 3310 §3.4) and
-// sends the authenticated REGISTER.
+// answer computes the digest response and sends the authenticated
+// REGISTER: for AKA, verify AUTN (TS 33.102 §6.3.3), answering an SQN out
+// of range with AUTS, then Digest-AKAv1-MD5 (RFC 3310 §3.4: password RES)
+// or -AKAv2-MD5 (RFC 4169 §3: password from RES, IK, CK); for MD5 the
+// subscriber's password.
 func (f *Fleet) answer(env sim.Env, i uint32, id sim.TimerID) {
 	u := &f.ues[i]
 	if u.state != Challenged || u.timer != id {
@@ -466,43 +483,77 @@ func (f *Fleet) answer(env sim.Env, i uint32, id sim.TimerID) {
 	}
 	ch := u.challenge
 	u.challenge = nil
-	keys := f.cfg.Population.KeysOf(i)
-	nonce, err := decodeNonce(ch.Nonce)
-	var res aka.Result
-	if err == nil {
-		res, err = aka.Verify(&keys, nonce)
+	pop := &f.cfg.Population
+	keys := pop.KeysOf(i)
+	impi := pop.IMPIOf(i)
+	var password []byte
+	if ch.Algorithm == "MD5" {
+		password = []byte(aka.DigestPassword(&keys))
+	} else {
+		nonce, err := decodeNonce(ch.Nonce)
+		var res aka.Result
+		if err == nil {
+			res, err = aka.Verify(&keys, nonce)
+		}
+		if err != nil {
+			// A real UE answers an unverifiable challenge with an empty
+			// response (TS 24.229 §5.1.1.5.3); the procedure has failed here.
+			f.Stats.MACFailures++
+			u.state = Failed
+			f.done(env, i, 401, "AUTN rejected by the UE (MAC)", env.Now()-u.intended)
+			f.failed(env, i, 0)
+			return
+		}
+		// TS 33.102 Annex C: the SEQ must be newer than the last accepted,
+		// and not absurdly far ahead (Δ = 2^28) of it; a USIM that has
+		// accepted nothing yet (lastSQN 0) has no reference for Δ.
+		seq, last := res.SQN>>5, u.lastSQN>>5
+		if seq <= last || u.lastSQN != 0 && seq-last > 1<<28 {
+			f.resync(env, i, ch, nonce[:aka.RandLen])
+			return
+		}
+		u.lastSQN = res.SQN
+		password = res.RES[:]
+		if ch.Algorithm == "AKAv2-MD5" {
+			password = []byte(aka.AKAv2Password(res.RES[:], res.IK, res.CK))
+		}
 	}
-	if err != nil {
-		// A real UE answers an unverifiable challenge with an empty
-		// response (TS 24.229 §5.1.1.5.3); the procedure has failed here.
-		f.Stats.MACFailures++
-		u.state = Failed
-		f.done(env, i, 401, "AUTN rejected by the UE (MAC)", env.Now()-u.intended)
-		f.failed(env, i, 0)
-		return
-	}
-	if res.SQN <= u.lastSQN {
-		f.Stats.SQNFailures++
-		u.state = Failed
-		f.done(env, i, 401, "AUTN rejected by the UE (SQN)", env.Now()-u.intended)
-		f.failed(env, i, 0)
-		return
-	}
-	u.lastSQN = res.SQN
 	qop := ""
 	if hasToken(ch.QOP, "auth") {
 		qop = "auth"
 	}
-	p := aka.DigestParams{Username: f.cfg.Population.IMPIOf(i), Realm: ch.Realm, Nonce: ch.Nonce,
-		Method: "REGISTER", URI: f.uri, QOP: qop}
+	p := aka.DigestParams{Username: impi, Realm: ch.Realm, Nonce: ch.Nonce, Method: "REGISTER", URI: f.uri, QOP: qop}
 	if qop != "" {
 		p.NC = "00000001"
 		p.CNonce = strconv.FormatUint(env.Rand().Uint64(), 16)
 	}
 	u.state = Answering
 	f.send(env, i, &sipmsg.Credentials{Username: p.Username, Realm: p.Realm, Nonce: p.Nonce, URI: p.URI,
-		Response: aka.AKAv1Response(res.RES[:], &p), Algorithm: "AKAv1-MD5", QOP: qop, NC: p.NC, CNonce: p.CNonce})
+		Response: aka.Response(aka.HA1MD5(impi, ch.Realm, password), &p), Algorithm: ch.Algorithm, QOP: qop, NC: p.NC, CNonce: p.CNonce})
 }
+
+// resync answers a challenge whose SQN is out of range with AUTS (TS 33.102
+// §6.3.3, RFC 3310 §3.4): SQN_MS is the last SQN the USIM accepted.
+func (f *Fleet) resync(env sim.Env, i uint32, ch *sipmsg.Challenge, rand []byte) {
+	u := &f.ues[i]
+	keys := f.cfg.Population.KeysOf(i)
+	auts, err := aka.GenerateAUTS(&keys, rand, u.lastSQN)
+	if err != nil {
+		u.state = Failed
+		f.done(env, i, 401, "AUTS could not be computed", env.Now()-u.intended)
+		return
+	}
+	f.Stats.SQNFailures++
+	f.Stats.Resyncs++
+	u.state = Answering
+	u.resync = true
+	f.send(env, i, &sipmsg.Credentials{Username: f.cfg.Population.IMPIOf(i), Realm: ch.Realm, Nonce: ch.Nonce, URI: f.uri,
+		Algorithm: ch.Algorithm, AUTS: base64.StdEncoding.EncodeToString(auts[:])})
+}
+
+// SetLastSQN sets the SQN a UE's USIM last accepted (tests, and
+// populations whose USIMs are ahead of the HSS).
+func (f *Fleet) SetLastSQN(i uint32, sqn uint64) { f.ues[i].lastSQN = sqn }
 
 // timeout is Timer F: the transaction failed; RFC 3261 §8.1.3.1 treats it
 // as a 408.

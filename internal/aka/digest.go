@@ -1,7 +1,9 @@
 package aka
 
 import (
+	"crypto/hmac"
 	"crypto/md5"
+	"encoding/base64"
 	"encoding/hex"
 )
 
@@ -49,3 +51,18 @@ func md5hex(s string) string {
 	sum := md5.Sum([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+// AKAv2Password is the Digest-AKAv2-MD5 password (RFC 4169 §3):
+// base64(PRF(RES‖IK‖CK, "http-digest-akav2-password")) with PRF = HMAC-MD5.
+func AKAv2Password(res []byte, ik, ck [KeyLen]byte) string {
+	key := make([]byte, 0, len(res)+2*KeyLen)
+	key = append(append(append(key, res...), ik[:]...), ck[:]...)
+	mac := hmac.New(md5.New, key)
+	mac.Write([]byte("http-digest-akav2-password"))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// DigestPassword is a subscriber's plain Digest-MD5 password: the hex of
+// its K, so the HSS (which hands out H(A1)) and the UE agree without a
+// stored password.
+func DigestPassword(keys *Keys) string { return hex.EncodeToString(keys.K[:]) }

@@ -217,7 +217,7 @@ func Build(base *profiles.Profile, i int, opts Options) (*Variant, error) {
 		Expires: int32(p.UE.Expires), Collector: out.Collector,
 		Reregister: p.UE.Reregister, Retry: p.UE.Retry.Enabled, RetryBase: p.UE.Retry.Base.D(), RetryMax: p.UE.Retry.Max.D(),
 		RetryAttempts: int(p.UE.Retry.MaxAttempts), DeregisterAt: p.UE.Deregister.At.D(), DeregisterSpread: p.UE.Deregister.Spread.D(),
-		Concurrency: conc, Steady: steady, SteadyInterval: interval}); err != nil {
+		Concurrency: conc, Steady: steady, SteadyInterval: interval, Algorithm: p.UE.Algorithm}); err != nil {
 		return nil, err
 	}
 	if p.Fidelity == "wire" {

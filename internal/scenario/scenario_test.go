@@ -1,8 +1,15 @@
 package scenario_test
 
 import (
+	"encoding/base64"
+	"encoding/hex"
+
 	"bytes"
 	"fmt"
+	"github.com/regstorm/regstorm/hss/cx"
+	"github.com/regstorm/regstorm/internal/aka"
+	"github.com/regstorm/regstorm/internal/sipmsg"
+	"github.com/regstorm/regstorm/sim"
 	"github.com/regstorm/regstorm/ue"
 	"math"
 	"os"
@@ -509,5 +516,95 @@ variants:
 	// They are RE_REGISTRATIONs at the S-CSCF: the population was registered.
 	if v.SCSCF.Registered() != 100000 || v.Fleet.Stats.Reregistrations != uint64(got) {
 		t.Errorf("registered %d, reregistrations %d", v.SCSCF.Registered(), v.Fleet.Stats.Reregistrations)
+	}
+}
+
+// Digest-AKAv2-MD5 (RFC 4169) and plain MD5 digest register end to end:
+// the UE's algorithm selects the MAR's scheme, the HSS answers a vector or
+// H(A1), and the S-CSCF verifies the matching response.
+func TestDigestAlgorithms(t *testing.T) {
+	for _, alg := range []string{"AKAv1-MD5", "AKAv2-MD5", "MD5"} {
+		_, sum := runJSON(t, load(t, "default", "ues=200", "ue.algorithm="+alg), true)
+		for _, v := range sum.Variants {
+			if v.Registrations.Succeeded != 200 || v.Counters["scscf.auth_failures"] != 0 {
+				t.Errorf("%s/%s: %+v", alg, v.Name, v.Registrations)
+			}
+		}
+	}
+}
+
+// TS 33.102 §6.3.3/§6.3.5 end to end: USIMs ahead of the HSS answer the
+// challenge with AUTS; the S-CSCF sends a resync MAR, the HSS verifies AUTS
+// and resets SQN, the fresh challenge is accepted and the UE registers.
+func TestResyncEndToEnd(t *testing.T) {
+	p := load(t, "default", "ues=50")
+	v, err := scenario.Build(p, 1, scenario.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := uint32(0); i < 50; i += 2 {
+		v.Fleet.SetLastSQN(i, 5000<<5) // every other USIM is ahead
+	}
+	sum := v.Run()
+	if sum.Registrations.Succeeded != 50 || v.Fleet.Stats.Resyncs != 25 || v.HSS.Stats.Resyncs != 25 ||
+		sum.Callbacks.Resync.Invoked != 25 || sum.Callbacks.Resync.RouteExecuted != 25 {
+		t.Fatalf("registrations %+v, UE resyncs %d, HSS resyncs %d, resync callbacks %+v",
+			sum.Registrations, v.Fleet.Stats.Resyncs, v.HSS.Stats.Resyncs, sum.Callbacks.Resync)
+	}
+	if err := v.Invariants(); err != nil {
+		t.Error(err)
+	}
+}
+
+// TS 35.208 Test Set 1 through the whole registration: the HSS's vector
+// carries the set's nonce and XRES, and the UE's REGISTER answers with the
+// Digest-AKAv1-MD5 response computed from the set's RES, which the S-CSCF
+// accepts.
+func TestTestSet1Registration(t *testing.T) {
+	sqn := uint64(0xff9bb4d0b607)
+	prev := ((sqn>>5)-1)<<5 | ((sqn - 1) & 31)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "ts1.csv"), []byte(fmt.Sprintf("imsi,impi,impu,k,opc,amf,sqn\n"+
+		"001010000000001,ts1@ims.example.org,sip:ts1@ims.example.org,465b5ce8b199b49faa5f0a2ee238a6bc,cd63cb71954a9f4e48a5994e37a02baf,b9b9,%x\n", prev)), 0o644)
+	path := filepath.Join(dir, "p.yaml")
+	os.WriteFile(path, []byte("name: ts1\nues: 1\nsubscribers: {file: ts1.csv}\nvariants:\n  - {name: v, preset: kamailio-6.1}\n"), 0o644)
+	p, err := profiles.Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := scenario.Build(p, 0, scenario.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rnd [16]byte
+	r, _ := hex.DecodeString("23553cbe9637a89d218ae64dae47bf35")
+	copy(rnd[:], r)
+	v.HSS.UseFixedRAND(rnd)
+	var answer *sipmsg.Request
+	var maa *cx.MAA
+	v.Runtime.Trace = func(at time.Duration, to sim.NodeID, ev *sim.Event) {
+		switch m := ev.Msg.(type) {
+		case *sipmsg.Request:
+			if m.Auth != nil && m.Auth.Response != "" {
+				answer = m
+			}
+		case *cx.MAA:
+			maa = m
+		}
+	}
+	sum := v.Run()
+	if sum.Registrations.Succeeded != 1 || maa == nil || answer == nil {
+		t.Fatalf("registration %+v", sum.Registrations)
+	}
+	if got := base64.StdEncoding.EncodeToString(maa.Items[0].Authenticate); got != "I1U8vpY3qJ0hiuZNrke/NVXzKLQ1d7m5Sp/6w1Tfr7M=" ||
+		hex.EncodeToString(maa.Items[0].Authorization) != "a54211d5e3ba50bf" {
+		t.Fatalf("MAA nonce %s XRES %x", got, maa.Items[0].Authorization)
+	}
+	res, _ := hex.DecodeString("a54211d5e3ba50bf")
+	a := answer.Auth
+	want := aka.AKAv1Response(res, &aka.DigestParams{Username: a.Username, Realm: a.Realm, Nonce: a.Nonce, Method: "REGISTER",
+		URI: a.URI, QOP: a.QOP, NC: a.NC, CNonce: a.CNonce})
+	if a.Response != want || a.Nonce != "I1U8vpY3qJ0hiuZNrke/NVXzKLQ1d7m5Sp/6w1Tfr7M=" {
+		t.Fatalf("UE response %s, want %s (from the set's RES)", a.Response, want)
 	}
 }
