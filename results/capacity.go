@@ -13,9 +13,6 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // CapacityStep is one offered rate of a capacity search.
@@ -119,26 +116,5 @@ func (c *Capacity) Write(dir string) error {
 	lat.Add(l2, sc2)
 	lat.Legend.Add("p99", l2, sc2)
 	lat.Legend.Left = true
-	plots := [][]*plot.Plot{{ihs}, {lat}}
-	w, h := 8*vg.Inch, 8*vg.Inch
-	for _, ext := range []string{".png", ".svg"} {
-		var cv draw.Canvas
-		var write func(path string) error
-		if ext == ".png" {
-			img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(96))
-			cv = draw.New(img)
-			write = func(path string) error { return writeTo(path, vgimg.PngCanvas{Canvas: img}.WriteTo) }
-		} else {
-			svg := vgsvg.New(w, h)
-			cv = draw.New(svg)
-			write = func(path string) error { return writeTo(path, svg.WriteTo) }
-		}
-		canv := plot.Align(plots, draw.Tiles{Rows: 2, Cols: 1, PadY: vg.Points(12), PadTop: vg.Points(4), PadBottom: vg.Points(4)}, cv)
-		plots[0][0].Draw(canv[0][0])
-		plots[1][0].Draw(canv[1][0])
-		if err := write(filepath.Join(dir, "capacity"+ext)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return saveStack(filepath.Join(dir, "capacity"), []*plot.Plot{ihs, lat}, 8*vg.Inch, 8*vg.Inch)
 }

@@ -257,27 +257,8 @@ func (r *Run) timeseriesFigure(out *[]Plot) error {
 	if !any {
 		return nil
 	}
-	plots := [][]*plot.Plot{{thr}, {inf}, {lat}}
-	w, h := 9*vg.Inch, 10*vg.Inch
-	for _, ext := range []string{".png", ".svg"} {
-		var c draw.Canvas
-		var write func(path string) error
-		if ext == ".png" {
-			img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(96))
-			c = draw.New(img)
-			write = func(path string) error { return writeTo(path, vgimg.PngCanvas{Canvas: img}.WriteTo) }
-		} else {
-			svg := vgsvg.New(w, h)
-			c = draw.New(svg)
-			write = func(path string) error { return writeTo(path, svg.WriteTo) }
-		}
-		canv := plot.Align(plots, draw.Tiles{Rows: 3, Cols: 1, PadY: vg.Points(12), PadTop: vg.Points(4), PadBottom: vg.Points(4)}, c)
-		for i := range plots {
-			plots[i][0].Draw(canv[i][0])
-		}
-		if err := write(filepath.Join(r.Dir, "timeseries"+ext)); err != nil {
-			return err
-		}
+	if err := saveStack(filepath.Join(r.Dir, "timeseries"), []*plot.Plot{thr, inf, lat}, 9*vg.Inch, 10*vg.Inch); err != nil {
+		return err
 	}
 	*out = append(*out, Plot{Name: "timeseries", Title: "Time series: throughput, transactions in flight, p99 latency"})
 	return nil
@@ -399,4 +380,34 @@ func boolCounts(m map[string]bool) map[string]uint64 {
 		out[k] = 1
 	}
 	return out
+}
+
+// saveStack draws plots stacked vertically, aligned, into path.png and
+// path.svg.
+func saveStack(path string, plots []*plot.Plot, w, h vg.Length) error {
+	grid := make([][]*plot.Plot, len(plots))
+	for i, p := range plots {
+		grid[i] = []*plot.Plot{p}
+	}
+	for _, ext := range []string{".png", ".svg"} {
+		var c draw.Canvas
+		var write func(path string) error
+		if ext == ".png" {
+			img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(96))
+			c = draw.New(img)
+			write = func(path string) error { return writeTo(path, vgimg.PngCanvas{Canvas: img}.WriteTo) }
+		} else {
+			svg := vgsvg.New(w, h)
+			c = draw.New(svg)
+			write = func(path string) error { return writeTo(path, svg.WriteTo) }
+		}
+		canv := plot.Align(grid, draw.Tiles{Rows: len(plots), Cols: 1, PadY: vg.Points(12), PadTop: vg.Points(4), PadBottom: vg.Points(4)}, c)
+		for i := range grid {
+			grid[i][0].Draw(canv[i][0])
+		}
+		if err := write(path + ext); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -68,11 +68,16 @@ func (s *SCSCF) avLive(av *authVector, now time.Duration) bool {
 // prune drops a user's purged vectors (the purge timer's effect) and
 // returns the live list.
 func (s *SCSCF) prune(impi string, now time.Duration) []authVector {
+	return s.keepAVs(impi, func(av *authVector) bool { return now < s.purgedAt(av.expires) })
+}
+
+// keepAVs keeps the user's vectors for which keep is true and returns them.
+func (s *SCSCF) keepAVs(impi string, keep func(*authVector) bool) []authVector {
 	list := s.avs[impi]
 	out := list[:0]
-	for _, av := range list {
-		if now < s.purgedAt(av.expires) {
-			out = append(out, av)
+	for i := range list {
+		if keep(&list[i]) {
+			out = append(out, list[i])
 		}
 	}
 	if len(out) == 0 {
@@ -378,19 +383,7 @@ func (s *SCSCF) removeAV(impi string, i int) {
 }
 
 func (s *SCSCF) dropState(impi string, st avState) []authVector {
-	list := s.avs[impi]
-	out := list[:0]
-	for _, av := range list {
-		if av.state != st {
-			out = append(out, av)
-		}
-	}
-	if len(out) == 0 {
-		delete(s.avs, impi)
-		return nil
-	}
-	s.avs[impi] = out
-	return out
+	return s.keepAVs(impi, func(av *authVector) bool { return av.state != st })
 }
 
 // resyncAuth is ims_www_resync_auth("REG_RESYNC_REPLY") (authorize.c,
