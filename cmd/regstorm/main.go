@@ -44,6 +44,8 @@ Usage:
                                     deltas between two runs, overlay plots
   regstorm capacity PROFILE [--from R --step R --steps N --duration D --limit F --threshold D --out DIR]
                                     search the design objective capacity (ETSI TS 186 008 style)
+  regstorm hss [--listen 127.0.0.1:3868] [--origin-host H] [--origin-realm R] [PROFILE]
+                                    serve the profile's HSS over Diameter Cx for a real S-CSCF
   regstorm profiles                 list the built-in profiles
   regstorm profiles show NAME|FILE  print a profile with every default filled in
   regstorm version
@@ -70,6 +72,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdCompare(args[1:], stdout, stderr)
 	case "capacity":
 		err = cmdCapacity(args[1:], stdout, stderr)
+	case "hss":
+		err = cmdHSS(args[1:], stdout, stderr)
 	case "profiles":
 		err = cmdProfiles(args[1:], stdout)
 	case "version":

@@ -177,19 +177,15 @@ func Build(base *profiles.Profile, i int, opts Options) (*Variant, error) {
 	if out.SCSCF, err = scscf.New(out.SCSCFConf); err != nil {
 		return nil, err
 	}
-	var faults []hss.Fault
-	for _, f := range p.HSS.Faults {
-		hf := hss.Fault{At: f.At.D(), For: f.For.D(), Kind: f.Kind, Multiplier: f.Multiplier, Rate: f.Rate, Probability: f.Probability}
-		for _, c := range f.Codes {
-			hf.Codes = append(hf.Codes, uint32(c))
-		}
-		faults = append(faults, hf)
-	}
-	if out.HSS, err = hss.New(hss.Config{Faults: faults, Peers: []sim.NodeID{out.Nodes.SCSCF}, OriginHost: "hss." + pop.Realm, OriginRealm: pop.Realm, Population: pop,
-		MARLatency: dists["mar"], SARLatency: dists["sar"], Workers: int(p.HSS.Workers), Service: dists["hss_service"],
-		QueueCap: int(p.HSS.Queue), Overflow: p.HSS.Overflow, Collector: out.Collector}); err != nil {
+	hcfg, err := HSSConfig(p)
+	if err != nil {
 		return nil, err
 	}
+	hcfg.Peers, hcfg.Collector = []sim.NodeID{out.Nodes.SCSCF}, out.Collector
+	if out.HSS, err = hss.New(hcfg); err != nil {
+		return nil, err
+	}
+	faults := hcfg.Faults
 	arrivals := p.Arrival.Pacer(p.UEs, sim.NewStream(p.Seed, "arrivals"))
 	conc := 0
 	if p.Arrival.Shape == "closed" {
@@ -342,4 +338,31 @@ func Run(p *profiles.Profile, opts Options) (*results.Summary, []*Variant, error
 		}
 	}
 	return sum, vs, nil
+}
+
+// HSSConfig maps a profile to the HSS configuration (the simulation and
+// `regstorm hss` use the same).
+func HSSConfig(p *profiles.Profile) (hss.Config, error) {
+	pop, err := Population(p)
+	if err != nil {
+		return hss.Config{}, err
+	}
+	c := hss.Config{OriginHost: "hss." + pop.Realm, OriginRealm: pop.Realm, Population: pop,
+		Workers: int(p.HSS.Workers), QueueCap: int(p.HSS.Queue), Overflow: p.HSS.Overflow}
+	for _, d := range []struct {
+		dst *sim.Dist
+		src *profiles.Dist
+	}{{&c.MARLatency, &p.HSS.MARLatency}, {&c.SARLatency, &p.HSS.SARLatency}, {&c.Service, &p.HSS.Service}} {
+		if *d.dst, err = d.src.Build(); err != nil {
+			return c, fmt.Errorf("scenario: hss: %w", err)
+		}
+	}
+	for _, f := range p.HSS.Faults {
+		hf := hss.Fault{At: f.At.D(), For: f.For.D(), Kind: f.Kind, Multiplier: f.Multiplier, Rate: f.Rate, Probability: f.Probability}
+		for _, code := range f.Codes {
+			hf.Codes = append(hf.Codes, uint32(code))
+		}
+		c.Faults = append(c.Faults, hf)
+	}
+	return c, nil
 }

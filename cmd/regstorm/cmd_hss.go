@@ -1,0 +1,90 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+
+	"github.com/regstorm/regstorm/hss"
+	"github.com/regstorm/regstorm/internal/scenario"
+	"github.com/regstorm/regstorm/profiles"
+	"github.com/regstorm/regstorm/sim/live"
+)
+
+// cmdHSS serves the HSS of a profile over Diameter Cx (TCP) for a real
+// S-CSCF, with the profile's latency, capacity and fault injection.
+func cmdHSS(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("hss", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:3868", "TCP address to serve Diameter on (loopback unless told otherwise)")
+	host := fs.String("origin-host", "localhost", "Origin-Host; must match the S-CSCF's peer FQDN (Kamailio cdp <Peer FQDN>)")
+	realm := fs.String("origin-realm", "", "Origin-Realm (default: the profile's realm)")
+	seed := fs.String("seed", "", "seed (keys derive from it, as in the simulation)")
+	var sets multiFlag
+	fs.Var(&sets, "set", "override a profile key (repeatable)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	name := "default"
+	if len(pos) == 1 {
+		name = pos[0]
+	} else if len(pos) > 1 {
+		return badInput("usage: regstorm hss [--listen ADDR] [--origin-host H] [--origin-realm R] [PROFILE]")
+	}
+	if *seed != "" {
+		if _, err := strconv.ParseUint(*seed, 10, 64); err != nil {
+			return badInput("--seed %q: want an unsigned integer", *seed)
+		}
+		sets = append(sets, "seed="+*seed)
+	}
+	p, err := profiles.Load(name, sets)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg, err := scenario.HSSConfig(p)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg.OriginHost = *host
+	if *realm != "" {
+		cfg.OriginRealm = *realm
+	}
+	core, err := hss.New(cfg)
+	if err != nil {
+		return usageError{err}
+	}
+	node := live.NewNode("hss", p.Seed, core)
+	srv := &live.DiameterServer{Node: node, OriginHost: cfg.OriginHost, OriginRealm: cfg.OriginRealm}
+	addr, err := srv.Listen(*listen)
+	if err != nil {
+		return err
+	}
+	if len(cfg.Faults) > 0 {
+		node.Arm(0, hss.StartKey)
+	}
+	fmt.Fprintf(stdout, "regstorm hss: serving Cx on %s as %s (realm %s), %d subscribers of profile %s\n",
+		addr, cfg.OriginHost, cfg.OriginRealm, cfg.Population.Count, p.Name)
+	go node.Run()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, sigterm)
+	go func() {
+		for err := range node.Errors {
+			fmt.Fprintln(stderr, "regstorm hss:", err)
+		}
+	}()
+	<-sig
+	srv.Close()
+	node.Stop()
+	st := core.Stats
+	fmt.Fprintf(stdout, "regstorm hss: stopped; MAR %d, SAR %d, UAR %d, LIR %d, vectors %d, resyncs %d, unknown users %d\n",
+		st.MAR, st.SAR, st.UAR, st.LIR, st.Vectors, st.Resyncs, st.UnknownUser)
+	return nil
+}

@@ -1,0 +1,100 @@
+package live
+
+import (
+	"testing"
+	"time"
+
+	"github.com/fiorix/go-diameter/v4/diam"
+	"github.com/fiorix/go-diameter/v4/diam/avp"
+	"github.com/fiorix/go-diameter/v4/diam/datatype"
+	"github.com/fiorix/go-diameter/v4/diam/sm"
+
+	"github.com/regstorm/regstorm/hss"
+	"github.com/regstorm/regstorm/hss/cx"
+	"github.com/regstorm/regstorm/internal/aka"
+	"github.com/regstorm/regstorm/internal/subscriber"
+	"github.com/regstorm/regstorm/sim"
+)
+
+// startHSS runs the HSS core live on a loopback port.
+func startHSS(t *testing.T, marLatency time.Duration) (string, subscriber.Population) {
+	t.Helper()
+	impi, _ := subscriber.ParseTemplate("user{n}@ims.test")
+	impu, _ := subscriber.ParseTemplate("sip:user{n}@ims.test")
+	pop := subscriber.Population{Count: 10, Realm: "ims.test", IMPI: impi, IMPU: impu, AMF: 0x8000, KeySeed: 9}
+	core, err := hss.New(hss.Config{OriginHost: "localhost", OriginRealm: "ims.test", Population: pop,
+		MARLatency: sim.Constant{D: marLatency}, SARLatency: sim.Constant{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node := NewNode("hss", 1, core)
+	go node.Run()
+	t.Cleanup(node.Stop)
+	srv := &DiameterServer{Node: node, OriginHost: "localhost", OriginRealm: "ims.test"}
+	addr, err := srv.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return addr.String(), pop
+}
+
+// A go-diameter client (CER/CEA through the state machine) gets a real
+// Milenage vector in the MAA, after the injected latency, and a 2001 SAA.
+func TestLiveHSSOverTCP(t *testing.T) {
+	addr, pop := startHSS(t, 50*time.Millisecond)
+	answers := make(chan *diam.Message, 4)
+	mux := sm.New(&sm.Settings{OriginHost: "scscf.ims.test", OriginRealm: "ims.test", VendorID: cx.VendorID,
+		ProductName: "regstorm-test", Dict: cx.Dict()})
+	for _, code := range []uint32{cx.CmdMultimediaAuth, cx.CmdServerAssignment} {
+		mux.HandleIdx(diam.CommandIndex{AppID: cx.AppID, Code: code, Request: false},
+			diam.HandlerFunc(func(c diam.Conn, m *diam.Message) { answers <- m }))
+	}
+	cli := &sm.Client{Dict: cx.Dict(), Handler: mux, MaxRetransmits: 1, RetransmitInterval: time.Second,
+		VendorSpecificApplicationID: []*diam.AVP{diam.NewAVP(avp.VendorSpecificApplicationID, avp.Mbit, 0, &diam.GroupedAVP{AVP: []*diam.AVP{
+			diam.NewAVP(avp.AuthApplicationID, avp.Mbit, 0, datatype.Unsigned32(cx.AppID)),
+			diam.NewAVP(avp.VendorID, avp.Mbit, 0, datatype.Unsigned32(cx.VendorID))}})}}
+	conn, err := cli.DialNetwork("tcp", addr)
+	if err != nil {
+		t.Fatalf("CER/CEA with the live HSS: %v", err)
+	}
+	defer conn.Close()
+	req, _ := cx.Encode(&cx.MAR{Header: cx.Header{SessionID: "s;1", HopByHop: 77, EndToEnd: 78, OriginHost: "scscf.ims.test",
+		OriginRealm: "ims.test", DestRealm: "ims.test"}, UserName: "user3@ims.test", PublicIdentity: "sip:user3@ims.test",
+		ServerName: "sip:scscf.ims.test:6060", NumAuthItems: 1, Scheme: cx.SchemeAKAv1})
+	sent := time.Now()
+	if _, err := req.WriteTo(conn); err != nil {
+		t.Fatal(err)
+	}
+	var ans *diam.Message
+	select {
+	case ans = <-answers:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no MAA")
+	}
+	if took := time.Since(sent); took < 50*time.Millisecond {
+		t.Errorf("MAA after %v, injected latency 50 ms", took)
+	}
+	m, err := cx.Decode(ans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maa := m.(*cx.MAA)
+	keys := pop.KeysOf(3)
+	if _, err := aka.Verify(&keys, maa.Items[0].Authenticate); err != nil || maa.ResultCode != cx.DiameterSuccess || maa.HopByHop != 77 {
+		t.Fatalf("MAA %+v: %v", maa, err)
+	}
+	req, _ = cx.Encode(&cx.SAR{Header: cx.Header{SessionID: "s;2", HopByHop: 79, EndToEnd: 80, OriginHost: "scscf.ims.test",
+		OriginRealm: "ims.test", DestRealm: "ims.test"}, UserName: "user3@ims.test", PublicIdentity: "sip:user3@ims.test",
+		ServerName: "sip:scscf.ims.test:6060", AssignmentType: cx.Registration})
+	req.WriteTo(conn)
+	select {
+	case ans = <-answers:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no SAA")
+	}
+	m, err = cx.Decode(ans)
+	if saa, ok := m.(*cx.SAA); err != nil || !ok || saa.ResultCode != cx.DiameterSuccess || len(saa.UserData) == 0 {
+		t.Fatalf("SAA %+v %v", m, err)
+	}
+}
