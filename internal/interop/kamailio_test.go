@@ -1,0 +1,189 @@
+package interop
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/regstorm/regstorm/internal/scenario"
+	"github.com/regstorm/regstorm/profiles"
+)
+
+func need(t *testing.T, bins ...string) {
+	t.Helper()
+	for _, b := range bins {
+		if _, err := exec.LookPath(b); err != nil {
+			if os.Getenv("REGSTORM_REQUIRE_INTEROP") != "" {
+				t.Fatalf("%s is not installed and REGSTORM_REQUIRE_INTEROP is set", b)
+			}
+			t.Skipf("%s is not installed (Debian: kamailio kamailio-ims-modules kamailio-presence-modules sip-tester)", b)
+		}
+	}
+}
+
+func projectDir(t *testing.T) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// logBuffer collects a process's output and signals lines containing a word.
+type logBuffer struct {
+	mu   sync.Mutex
+	b    strings.Builder
+	wait map[string]chan struct{}
+}
+
+func (l *logBuffer) pump(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		l.mu.Lock()
+		l.b.WriteString(line + "\n")
+		for w, ch := range l.wait {
+			if strings.Contains(line, w) {
+				close(ch)
+				delete(l.wait, w)
+			}
+		}
+		l.mu.Unlock()
+	}
+}
+
+func (l *logBuffer) waitFor(word string) chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ch := make(chan struct{})
+	if strings.Contains(l.b.String(), word) {
+		close(ch)
+		return ch
+	}
+	if l.wait == nil {
+		l.wait = map[string]chan struct{}{}
+	}
+	l.wait[word] = ch
+	return ch
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func start(t *testing.T, ctx context.Context, name string, args ...string) *logBuffer {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, name, args...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	// Its own process group: Kamailio forks workers, and all of them must
+	// be gone (ports free) when the test ends.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	lb := &logBuffer{}
+	go lb.pump(out)
+	t.Cleanup(func() {
+		pgid := cmd.Process.Pid
+		syscall.Kill(-pgid, syscall.SIGINT)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		for i := 0; i < 50 && syscall.Kill(-pgid, 0) == nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	return lb
+}
+
+// A real Kamailio 5.6 IMS S-CSCF (Debian) takes regstorm's HSS as its Cx
+// peer: CER/CEA succeed, SIPp's initial REGISTERs are challenged with the
+// HSS's vectors, and Kamailio logs "active transaction not found" for
+// every MAA (REG_MAR_REPLY never runs), exactly as the simulation of the
+// kamailio-5.6 preset predicts for the same load.
+func TestKamailioWithRegstormHSS(t *testing.T) {
+	need(t, "kamailio", "sipp", "go")
+	dir := projectDir(t)
+	work := t.TempDir()
+	bin := filepath.Join(work, "regstorm")
+	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(dir, "cmd", "regstorm")).CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	hss := start(t, ctx, bin, "hss", "--listen", "127.0.0.1:3868", "--origin-host", "localhost", "--origin-realm", "ims.test",
+		"--set", "subscribers.realm=ims.test", "--set", "subscribers.impi=user{n}@ims.test", "--set", "subscribers.impu=sip:user{n}@ims.test",
+		"--set", "ues=1000", "--set", "hss.mar_latency.dist=constant", "--set", "hss.mar_latency.value=20ms")
+	select {
+	case <-hss.waitFor("serving Cx"):
+	case <-time.After(20 * time.Second):
+		t.Fatalf("regstorm hss did not start:\n%s", hss)
+	}
+	kdir := filepath.Join(dir, "interop", "kamailio")
+	kam := start(t, ctx, "kamailio", "-f", filepath.Join(kdir, "scscf.cfg"), "-DD", "-E", "-w", kdir, "-m", "256", "-M", "16")
+	select {
+	case <-kam.waitFor("Peer localhost:3868 connected"):
+	case <-time.After(30 * time.Second):
+		t.Fatalf("Kamailio's cdp did not connect to regstorm hss:\n%s", kam)
+	}
+	// cdp completes CER/CEA right after connecting.
+	select {
+	case <-kam.waitFor("I_Open"):
+	case <-time.After(10 * time.Second):
+	}
+	const n = 20
+	users := "SEQUENTIAL\n"
+	for i := 1; i <= n; i++ {
+		users += fmt.Sprintf("user%d\n", i)
+	}
+	csv := filepath.Join(work, "users.csv")
+	os.WriteFile(csv, []byte(users), 0o644)
+	out, err := exec.CommandContext(ctx, "sipp", "-sf", filepath.Join(kdir, "sipp-register-401.xml"), "-inf", csv,
+		"-i", "127.0.0.1", "-p", "5080", "-m", fmt.Sprint(n), "-r", "20", "-nostdin", "-timeout", "30s", "127.0.0.1:6060").CombinedOutput()
+	if err != nil {
+		t.Fatalf("sipp: %v\n%s\nKamailio:\n%s", err, out, kam)
+	}
+	if m := regexp.MustCompile(`Successful call\s+\|\s+\d+\s+\|\s+(\d+)`).FindSubmatch(out); m == nil || string(m[1]) != fmt.Sprint(n) {
+		t.Fatalf("SIPp: want %d challenged REGISTERs:\n%s", n, out)
+	}
+	time.Sleep(500 * time.Millisecond)
+	logs := kam.String()
+	notFound := strings.Count(logs, "t_continue_helper(): active transaction not found")
+	routeRan := strings.Count(logs, "MAR_REPLY_ROUTE_EXECUTED")
+	if notFound != n || routeRan != 0 {
+		t.Fatalf("Kamailio: %d x active transaction not found, %d x MAR_REPLY_ROUTE_EXECUTED; want %d and 0\n%s", notFound, routeRan, n, logs)
+	}
+	// The simulation predicts the same for the kamailio-5.6 preset.
+	p, err := profiles.Load("default", []string{"ues=20", "variants.0.preset=kamailio-5.6"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := scenario.Build(p, 0, scenario.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := v.Run()
+	if sum.Callbacks.MAR.RouteExecuted != 0 || sum.Callbacks.MAR.NotExecuted["active transaction not found"] != n {
+		t.Fatalf("simulation disagrees: %+v", sum.Callbacks.MAR)
+	}
+}
