@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,6 +25,7 @@ func cmdHSS(args []string, stdout, stderr io.Writer) error {
 	host := fs.String("origin-host", "localhost", "Origin-Host; must match the S-CSCF's peer FQDN (Kamailio cdp <Peer FQDN>)")
 	realm := fs.String("origin-realm", "", "Origin-Realm (default: the profile's realm)")
 	seed := fs.String("seed", "", "seed (keys derive from it, as in the simulation)")
+	fixedRAND := fs.String("fixed-rand", "", "32 hex digits: use this RAND in every vector (conformance sets; SIPp, whose RES handling stops at a zero byte)")
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a profile key (repeatable)")
 	pos, err := parseInterleaved(fs, args)
@@ -60,6 +62,15 @@ func cmdHSS(args []string, stdout, stderr io.Writer) error {
 	core, err := hss.New(cfg)
 	if err != nil {
 		return usageError{err}
+	}
+	if *fixedRAND != "" {
+		b, err := hex.DecodeString(*fixedRAND)
+		if err != nil || len(b) != 16 {
+			return badInput("--fixed-rand %q: want 32 hex digits", *fixedRAND)
+		}
+		var r [16]byte
+		copy(r[:], b)
+		core.UseFixedRAND(r)
 	}
 	node := live.NewNode("hss", p.Seed, core)
 	srv := &live.DiameterServer{Node: node, OriginHost: cfg.OriginHost, OriginRealm: cfg.OriginRealm}
