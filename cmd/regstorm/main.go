@@ -46,6 +46,8 @@ Usage:
                                     search the design objective capacity (ETSI TS 186 008 style)
   regstorm hss [--listen 127.0.0.1:3868] [--origin-host H] [--origin-realm R] [PROFILE]
                                     serve the profile's HSS over Diameter Cx for a real S-CSCF
+  regstorm live PROFILE --scscf udp:HOST:PORT [--hss-listen ADDR] [--kamailio-log FILE] [--out DIR]
+                                    the profile's UEs and HSS on the wall clock against a real S-CSCF
   regstorm profiles                 list the built-in profiles
   regstorm profiles show NAME|FILE  print a profile with every default filled in
   regstorm version
@@ -74,6 +76,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdCapacity(args[1:], stdout, stderr)
 	case "hss":
 		err = cmdHSS(args[1:], stdout, stderr)
+	case "live":
+		err = cmdLive(args[1:], stdout, stderr)
 	case "profiles":
 		err = cmdProfiles(args[1:], stdout)
 	case "version":

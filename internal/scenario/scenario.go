@@ -186,11 +186,6 @@ func Build(base *profiles.Profile, i int, opts Options) (*Variant, error) {
 		return nil, err
 	}
 	faults := hcfg.Faults
-	arrivals := p.Arrival.Pacer(p.UEs, sim.NewStream(p.Seed, "arrivals"))
-	conc := 0
-	if p.Arrival.Shape == "closed" {
-		conc = int(p.Arrival.Concurrency)
-	}
 	// A steady population was registered before the run: the S-CSCF and
 	// the HSS hold its bindings, and each UE's next refresh falls
 	// uniformly within one re-registration interval.
@@ -208,12 +203,12 @@ func Build(base *profiles.Profile, i int, opts Options) (*Variant, error) {
 			out.HSS.Preload(i, out.SCSCFConf.Name)
 		}
 	}
-	if out.Fleet, err = ue.New(ue.Config{Population: pop, SCSCF: out.Nodes.SCSCF, Arrivals: arrivals,
-		ThinkTime: dists["think"], TimerF: p.UE.TimerF.D(), UDP: p.UE.Transport == "udp", T1: p.UE.T1.D(), T2: p.UE.T2.D(),
-		Expires: int32(p.UE.Expires), Collector: out.Collector,
-		Reregister: p.UE.Reregister, Retry: p.UE.Retry.Enabled, RetryBase: p.UE.Retry.Base.D(), RetryMax: p.UE.Retry.Max.D(),
-		RetryAttempts: int(p.UE.Retry.MaxAttempts), DeregisterAt: p.UE.Deregister.At.D(), DeregisterSpread: p.UE.Deregister.Spread.D(),
-		Concurrency: conc, Steady: steady, SteadyInterval: interval, Algorithm: p.UE.Algorithm}); err != nil {
+	ucfg, err := UEConfig(p)
+	if err != nil {
+		return nil, err
+	}
+	ucfg.SCSCF, ucfg.Collector, ucfg.Steady, ucfg.SteadyInterval = out.Nodes.SCSCF, out.Collector, steady, interval
+	if out.Fleet, err = ue.New(ucfg); err != nil {
 		return nil, err
 	}
 	if p.Fidelity == "wire" {
@@ -365,4 +360,27 @@ func HSSConfig(p *profiles.Profile) (hss.Config, error) {
 		c.Faults = append(c.Faults, hf)
 	}
 	return c, nil
+}
+
+// UEConfig maps a profile to the UE fleet's configuration (the simulation
+// and the live fleet use the same); the caller sets the S-CSCF peer and
+// the collector.
+func UEConfig(p *profiles.Profile) (ue.Config, error) {
+	pop, err := Population(p)
+	if err != nil {
+		return ue.Config{}, err
+	}
+	think, err := p.UE.ThinkTime.Build()
+	if err != nil {
+		return ue.Config{}, fmt.Errorf("scenario: ue.think_time: %w", err)
+	}
+	conc := 0
+	if p.Arrival.Shape == "closed" {
+		conc = int(p.Arrival.Concurrency)
+	}
+	return ue.Config{Population: pop, Arrivals: p.Arrival.Pacer(p.UEs, sim.NewStream(p.Seed, "arrivals")),
+		ThinkTime: think, TimerF: p.UE.TimerF.D(), UDP: p.UE.Transport == "udp", T1: p.UE.T1.D(), T2: p.UE.T2.D(),
+		Expires: int32(p.UE.Expires), Reregister: p.UE.Reregister, Retry: p.UE.Retry.Enabled, RetryBase: p.UE.Retry.Base.D(),
+		RetryMax: p.UE.Retry.Max.D(), RetryAttempts: int(p.UE.Retry.MaxAttempts), DeregisterAt: p.UE.Deregister.At.D(),
+		DeregisterSpread: p.UE.Deregister.Spread.D(), Concurrency: conc, Algorithm: p.UE.Algorithm}, nil
 }

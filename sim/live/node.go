@@ -29,6 +29,12 @@ type Node struct {
 	armed  map[sim.TimerID]*time.Timer
 	nextID sim.TimerID
 
+	// Idle, when set, is checked after every event; Done is closed the
+	// first time it is true (the work of a live run is over).
+	Idle func() bool
+	Done chan struct{}
+	idle bool
+
 	// Errors receives send failures (a peer gone, an encoding error); it
 	// is buffered and drops when full, counting in Dropped.
 	Errors  chan error
@@ -37,10 +43,14 @@ type Node struct {
 
 // NewNode prepares a node; Run starts its loop.
 func NewNode(name string, seed uint64, core sim.Handler) *Node {
-	return &Node{name: name, core: core, rng: sim.NewStream(seed, name), start: time.Now(),
+	return &Node{name: name, core: core, rng: sim.NewStream(seed, name), start: time.Now(), Done: make(chan struct{}),
 		events: make(chan sim.Event, 4096), done: make(chan struct{}), peers: map[sim.NodeID]Outbound{},
 		armed: map[sim.TimerID]*time.Timer{}, Errors: make(chan error, 64)}
 }
+
+// SetCore attaches the core before Run (when the core needs the node's
+// peer ids to be built).
+func (n *Node) SetCore(core sim.Handler) { n.core = core }
 
 // AddPeer registers a transport endpoint and returns the id the core sees
 // as a message's From and uses in Send.
@@ -90,6 +100,10 @@ func (n *Node) Run() {
 				delete(n.armed, ev.ID)
 			}
 			n.core.Handle(n, ev)
+			if n.Idle != nil && !n.idle && n.Idle() {
+				n.idle = true
+				close(n.Done)
+			}
 		case <-n.done:
 			return
 		}

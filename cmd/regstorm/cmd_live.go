@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/regstorm/regstorm/hss"
+	"github.com/regstorm/regstorm/internal/scenario"
+	"github.com/regstorm/regstorm/profiles"
+	"github.com/regstorm/regstorm/results"
+	"github.com/regstorm/regstorm/sim/live"
+	"github.com/regstorm/regstorm/ue"
+)
+
+// cmdLive runs a profile's UE fleet and HSS on the wall clock against an
+// external S-CSCF, writing the same results as run.
+func cmdLive(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("live", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	target := fs.String("scscf", "", "the S-CSCF: udp:HOST:PORT (required)")
+	local := fs.String("bind", "127.0.0.1:0", "local UDP address of the UE fleet")
+	hssListen := fs.String("hss-listen", "127.0.0.1:3868", "serve the profile's HSS on this TCP address; \"\" to use an external HSS")
+	host := fs.String("origin-host", "localhost", "the HSS's Origin-Host (the S-CSCF's cdp peer FQDN)")
+	realm := fs.String("origin-realm", "", "the HSS's Origin-Realm (default: the profile's realm)")
+	kamLog := fs.String("kamailio-log", "", "Kamailio's log of the run: count the reply routes (MAR_REPLY_ROUTE_EXECUTED, SAR_REPLY_ROUTE_EXECUTED markers and \"active transaction not found\")")
+	timeout := fs.Duration("timeout", 10*time.Minute, "stop the run after this long")
+	wait := fs.Duration("wait-peer", 0, "wait this long for the S-CSCF to connect to the HSS before starting")
+	out := fs.String("out", "", "results directory, as for run")
+	var sets multiFlag
+	fs.Var(&sets, "set", "override a profile key (repeatable)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if len(pos) != 1 || !strings.HasPrefix(*target, "udp:") {
+		return badInput("usage: regstorm live PROFILE --scscf udp:HOST:PORT [--hss-listen ADDR] [--kamailio-log FILE] [--out DIR]")
+	}
+	p, err := profiles.Load(pos[0], sets)
+	if err != nil {
+		return usageError{err}
+	}
+	var hcore *hss.HSS
+	hcol := results.NewCollector()
+	if *hssListen != "" {
+		cfg, err := scenario.HSSConfig(p)
+		if err != nil {
+			return usageError{err}
+		}
+		cfg.OriginHost, cfg.Collector = *host, hcol
+		if *realm != "" {
+			cfg.OriginRealm = *realm
+		}
+		if hcore, err = hss.New(cfg); err != nil {
+			return usageError{err}
+		}
+		hnode := live.NewNode("hss", p.Seed, hcore)
+		srv := &live.DiameterServer{Node: hnode, OriginHost: cfg.OriginHost, OriginRealm: cfg.OriginRealm}
+		addr, err := srv.Listen(*hssListen)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		go hnode.Run()
+		defer hnode.Stop()
+		fmt.Fprintf(stderr, "regstorm live: HSS serving Cx on %s as %s\n", addr, cfg.OriginHost)
+		if *wait > 0 {
+			time.Sleep(*wait)
+		}
+	}
+	ucfg, err := scenario.UEConfig(p)
+	if err != nil {
+		return usageError{err}
+	}
+	col := results.NewCollector()
+	ucfg.Collector = col
+	var fleet *ue.Fleet
+	unode := live.NewNode("ue", p.Seed, nil)
+	sip := &live.SIPClient{Node: unode}
+	if ucfg.SCSCF, err = sip.DialUDP(*local, strings.TrimPrefix(*target, "udp:")); err != nil {
+		return err
+	}
+	defer sip.Close()
+	if fleet, err = ue.New(ucfg); err != nil {
+		return usageError{err}
+	}
+	unode.SetCore(fleet)
+	unode.Idle = fleet.Idle
+	start := time.Now()
+	if at, ok := fleet.First(); ok {
+		unode.Arm(at, ue.StartKey)
+	}
+	go unode.Run()
+	go func() {
+		for err := range unode.Errors {
+			fmt.Fprintln(stderr, "regstorm live:", err)
+		}
+	}()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, sigterm)
+	interrupted := false
+	select {
+	case <-unode.Done:
+	case <-sig:
+		interrupted = true
+	case <-time.After(*timeout):
+		interrupted = true
+	}
+	unode.Stop()
+	wall := time.Since(start)
+	// Merge the HSS's measurements (its own loop has stopped using them).
+	if hcore != nil {
+		col.HSSMAR.Merge(hcol.HSSMAR)
+		col.HSSQueue.Merge(hcol.HSSQueue)
+	}
+	v := col.Summarize("live", "", wall, 0)
+	v.Counters = map[string]uint64{"ue.retransmissions": fleet.Stats.Retransmits, "ue.timer_f_expiries": fleet.Stats.TimerFExpiry,
+		"ue.stray_responses": fleet.Stats.Stray, "ue.bad_messages": sip.BadMessages}
+	if hcore != nil {
+		v.Counters["hss.mar"], v.Counters["hss.sar"] = hcore.Stats.MAR, hcore.Stats.SAR
+	}
+	if *kamLog != "" {
+		if err := kamailioCallbacks(*kamLog, &v); err != nil {
+			return err
+		}
+	}
+	sum := &results.Summary{Profile: p.Name, Seed: p.Seed, Variants: []results.VariantSummary{v}}
+	if err := sum.WriteTable(stdout); err != nil {
+		return err
+	}
+	if interrupted {
+		fmt.Fprintln(stderr, "regstorm live: stopped before every registration ended; results are partial")
+	}
+	if *out != "" {
+		if err := results.WriteRun(*out, sum, []string{"live"}, []*results.Collector{col}); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(*out, "run-info.json"), runInfo(p.Name, pos[0], wall, interrupted), 0o644); err != nil {
+			return err
+		}
+		if _, _, err := results.Render(*out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// kamailioCallbacks counts the reply routes in a Kamailio log written with
+// the project's configuration (log_prefix "{$mt $hdr(CSeq) $ci} ", marker
+// lines MAR_REPLY_ROUTE_EXECUTED / SAR_REPLY_ROUTE_EXECUTED): a warning
+// "active transaction not found" on CSeq 1 belongs to a MAR callback, on
+// CSeq 2 to a SAR one (regstorm UEs send CSeq 1, then 2).
+func kamailioCallbacks(path string, v *results.VariantSummary) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("reading the Kamailio log: %w", err)
+	}
+	defer f.Close()
+	mar := results.CallbackSummary{NotExecuted: map[string]uint64{}}
+	sar := results.CallbackSummary{NotExecuted: map[string]uint64{}}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.Contains(line, "MAR_REPLY_ROUTE_EXECUTED"):
+			mar.RouteExecuted++
+		case strings.Contains(line, "SAR_REPLY_ROUTE_EXECUTED"):
+			sar.RouteExecuted++
+		case strings.Contains(line, "active transaction not found"):
+			if strings.Contains(line, " 2 REGISTER ") {
+				sar.NotExecuted["active transaction not found"]++
+			} else {
+				mar.NotExecuted["active transaction not found"]++
+			}
+		}
+	}
+	for _, c := range []*results.CallbackSummary{&mar, &sar} {
+		c.Invoked = c.RouteExecuted
+		for _, n := range c.NotExecuted {
+			c.Invoked += n
+		}
+		if c.Invoked > 0 {
+			c.CompletionRate = float64(c.RouteExecuted) / float64(c.Invoked)
+		}
+	}
+	v.Callbacks.MAR, v.Callbacks.SAR = mar, sar
+	return sc.Err()
+}
