@@ -33,6 +33,7 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 	kamLog := fs.String("kamailio-log", "", "Kamailio's log of the run: count the reply routes (MAR_REPLY_ROUTE_EXECUTED, SAR_REPLY_ROUTE_EXECUTED markers and \"active transaction not found\")")
 	timeout := fs.Duration("timeout", 10*time.Minute, "stop the run after this long")
 	wait := fs.Duration("wait-peer", 0, "wait this long for the S-CSCF to connect to the HSS before starting")
+	settle := fs.Duration("settle", 2*time.Second, "with --kamailio-log: wait this long after the last registration for Kamailio's last log lines (a reply route runs after its reply is sent)")
 	out := fs.String("out", "", "results directory, as for run")
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a profile key (repeatable)")
@@ -130,6 +131,7 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 		v.Counters["hss.mar"], v.Counters["hss.sar"] = hcore.Stats.MAR, hcore.Stats.SAR
 	}
 	if *kamLog != "" {
+		time.Sleep(*settle)
 		if err := kamailioCallbacks(*kamLog, &v); err != nil {
 			return err
 		}
