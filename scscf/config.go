@@ -60,6 +60,10 @@ type Config struct {
 	CDPTimeout time.Duration // TransactionTimeout, whole seconds
 	CDPPhase   time.Duration // phase of the 1 s timeout scan, in [0, 1s)
 	CDPTc      time.Duration // Tc: reconnect attempts to a lost peer (peerstatemachine)
+	// RealPeer: the runtime reports the real state of the Diameter
+	// connection (live mode), so a reconnection takes effect at once
+	// instead of after a simulated Tc wait.
+	RealPeer bool
 
 	// ims_auth (§4, §5.1-5.2, §9)
 	AVTimeout         time.Duration // auth_vector_timeout (SENT vectors)

@@ -309,5 +309,13 @@ func (s *SCSCF) peerEvent(env sim.Env, up bool) {
 		s.PeerDown = true
 		return
 	}
+	if s.cfg.RealPeer {
+		if s.PeerDown {
+			s.PeerDown = false
+			s.Stats.Reconnects++
+			s.logf(env, nil, "INFO", "cdp [peerstatemachine.c]", "sm_process(): Peer hss State I_Open")
+		}
+		return
+	}
 	env.SetTimer(time.Duration(env.Rand().Int64N(int64(s.cfg.CDPTc))), sim.TimerKey{Kind: TimerReconnect})
 }

@@ -48,6 +48,8 @@ Usage:
                                     serve the profile's HSS over Diameter Cx for a real S-CSCF
   regstorm live PROFILE --scscf udp:HOST:PORT [--hss-listen ADDR] [--kamailio-log FILE] [--out DIR]
                                     the profile's UEs and HSS on the wall clock against a real S-CSCF
+  regstorm scscf [--listen udp:127.0.0.1:5060] [--hss 127.0.0.1:3868] [--preset kamailio-5.6] [PROFILE]
+                                    the S-CSCF model on real sockets, for UEs and SIPp
   regstorm profiles                 list the built-in profiles
   regstorm profiles show NAME|FILE  print a profile with every default filled in
   regstorm version
@@ -78,6 +80,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdHSS(args[1:], stdout, stderr)
 	case "live":
 		err = cmdLive(args[1:], stdout, stderr)
+	case "scscf":
+		err = cmdSCSCF(args[1:], stdout, stderr)
 	case "profiles":
 		err = cmdProfiles(args[1:], stdout)
 	case "version":

@@ -1,0 +1,135 @@
+package interop
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/regstorm/regstorm/results"
+)
+
+func freeAddr(t *testing.T, network string) string {
+	t.Helper()
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.LocalAddr().String()
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func build(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "regstorm")
+	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(projectDir(t), "cmd", "regstorm")).CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// regstorm ue -> regstorm scscf -> regstorm hss, each over real sockets in
+// separate processes: every UE registers with AKA, and the S-CSCF model
+// counts the callbacks of its preset (kamailio-5.6: MAR route never, SAR
+// route always).
+func TestRegstormEndToEndOverSockets(t *testing.T) {
+	need(t, "go")
+	bin := build(t)
+	sipAddr, hssAddr := freeAddr(t, "udp"), freeAddr(t, "tcp")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	work := t.TempDir()
+	profile := filepath.Join(work, "p.yaml")
+	os.WriteFile(profile, []byte(`name: e2e
+ues: 30
+arrival: {shape: uniform, window: 1s}
+ue: {think_time: {dist: constant, value: 10ms}}
+hss: {mar_latency: {dist: constant, value: 5ms}, sar_latency: {dist: constant, value: 2ms}}
+scscf: {cdp_tc: 1s}
+variants:
+  - {name: v, preset: kamailio-5.6}
+`), 0o644)
+	sc := start(t, ctx, bin, "scscf", profile, "--listen", "udp:"+sipAddr, "--hss", hssAddr)
+	select {
+	case <-sc.waitFor("regstorm scscf: SIP on"):
+	case <-time.After(20 * time.Second):
+		t.Fatalf("regstorm scscf did not start:\n%s", sc)
+	}
+	out := filepath.Join(work, "out")
+	cmd := exec.CommandContext(ctx, bin, "live", profile, "--scscf", "udp:"+sipAddr, "--hss-listen", hssAddr,
+		"--origin-host", "hss.ims.example.org", "--wait-peer", "3s", "--timeout", "60s", "--out", out)
+	res, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("regstorm live: %v\n%s\nscscf:\n%s", err, res, sc)
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "summary.json"))
+	var s results.Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.Variants[0].Registrations; r.Succeeded != 30 {
+		t.Fatalf("registrations %+v\n%s\nscscf:\n%s", r, res, sc)
+	}
+}
+
+// SIPp against regstorm scscf and regstorm hss: SIPp's initial REGISTERs
+// are challenged (the S-CSCF model over real UDP, the HSS over real Cx).
+func TestSIPpAgainstRegstormSCSCF(t *testing.T) {
+	need(t, "sipp", "go")
+	bin := build(t)
+	sipAddr, hssAddr := freeAddr(t, "udp"), freeAddr(t, "tcp")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	hss := start(t, ctx, bin, "hss", "--listen", hssAddr, "--origin-host", "hss.ims.test", "--origin-realm", "ims.test",
+		"--set", "subscribers.realm=ims.test", "--set", "subscribers.impi=user{n}@ims.test", "--set", "subscribers.impu=sip:user{n}@ims.test")
+	select {
+	case <-hss.waitFor("serving Cx"):
+	case <-time.After(20 * time.Second):
+		t.Fatalf("regstorm hss did not start:\n%s", hss)
+	}
+	sc := start(t, ctx, bin, "scscf", "--listen", "udp:"+sipAddr, "--hss", hssAddr, "--set", "subscribers.realm=ims.test",
+		"--set", "scscf.cdp_tc=1s", "--preset", "kamailio-6.1", "--log")
+	select {
+	case <-sc.waitFor("Peer hss State I_Open"):
+	case <-time.After(20 * time.Second):
+		t.Fatalf("regstorm scscf did not connect to the HSS:\n%s", sc)
+	}
+	const n = 20
+	users := "SEQUENTIAL\n"
+	for i := 1; i <= n; i++ {
+		users += fmt.Sprintf("user%d\n", i)
+	}
+	work := t.TempDir()
+	csv := filepath.Join(work, "users.csv")
+	os.WriteFile(csv, []byte(users), 0o644)
+	cmd := exec.CommandContext(ctx, "sipp", "-sf", filepath.Join(projectDir(t), "interop", "kamailio", "sipp-register-401.xml"), "-inf", csv,
+		"-i", "127.0.0.1", "-p", strings.Split(freeAddr(t, "udp"), ":")[1], "-m", fmt.Sprint(n), "-r", "20", "-nostdin", "-timeout", "30s", sipAddr)
+	cmd.Dir = work
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("sipp: %v\n%s\nscscf:\n%s", err, out, sc)
+	}
+	if m := regexp.MustCompile(`Successful call\s+\|\s+\d+\s+\|\s+(\d+)`).FindSubmatch(out); m == nil || string(m[1]) != fmt.Sprint(n) {
+		t.Fatalf("SIPp: want %d challenged REGISTERs:\n%s\nscscf:\n%s", n, out, sc)
+	}
+	// kamailio-6.1: the MAR route runs for every MAA.
+	time.Sleep(200 * time.Millisecond)
+	if got := strings.Count(sc.String(), "MAR_REPLY_ROUTE_EXECUTED 1"); got != n {
+		t.Fatalf("MAR route ran %d times, want %d:\n%s", got, n, sc)
+	}
+}
