@@ -44,8 +44,11 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 		}
 		return usageError{err}
 	}
-	if len(pos) != 1 || !strings.HasPrefix(*target, "udp:") {
-		return badInput("usage: regstorm live PROFILE --scscf udp:HOST:PORT [--hss-listen ADDR] [--kamailio-log FILE] [--out DIR]")
+	if len(pos) > 1 || !strings.HasPrefix(*target, "udp:") {
+		return badInput("usage: regstorm live [PROFILE] --scscf udp:HOST:PORT [--hss-listen ADDR] [--kamailio-log FILE] [--out DIR]")
+	}
+	if len(pos) == 0 {
+		pos = []string{"default"}
 	}
 	p, err := profiles.Load(pos[0], sets)
 	if err != nil {
@@ -198,4 +201,24 @@ func kamailioCallbacks(path string, v *results.VariantSummary) error {
 	}
 	v.Callbacks.MAR, v.Callbacks.SAR = mar, sar
 	return sc.Err()
+}
+
+// cmdUE runs only the UE fleet against a target: live with an external HSS.
+func cmdUE(args []string, stdout, stderr io.Writer) error {
+	out := []string{"--hss-listen", ""}
+	for i := 0; i < len(args); i++ {
+		switch {
+		case args[i] == "--target" || args[i] == "-target":
+			if i+1 >= len(args) {
+				return badInput("--target needs udp:HOST:PORT")
+			}
+			out = append(out, "--scscf", args[i+1])
+			i++
+		case strings.HasPrefix(args[i], "--target="):
+			out = append(out, "--scscf="+strings.TrimPrefix(args[i], "--target="))
+		default:
+			out = append(out, args[i])
+		}
+	}
+	return cmdLive(out, stdout, stderr)
 }

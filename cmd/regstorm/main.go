@@ -50,6 +50,8 @@ Usage:
                                     the profile's UEs and HSS on the wall clock against a real S-CSCF
   regstorm scscf [--listen udp:127.0.0.1:5060] [--hss 127.0.0.1:3868] [--preset kamailio-5.6] [PROFILE]
                                     the S-CSCF model on real sockets, for UEs and SIPp
+  regstorm ue --target udp:HOST:PORT [PROFILE] [--out DIR]
+                                    the profile's UE fleet on the wall clock (live without an HSS)
   regstorm profiles                 list the built-in profiles
   regstorm profiles show NAME|FILE  print a profile with every default filled in
   regstorm version
@@ -82,6 +84,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdLive(args[1:], stdout, stderr)
 	case "scscf":
 		err = cmdSCSCF(args[1:], stdout, stderr)
+	case "ue":
+		err = cmdUE(args[1:], stdout, stderr)
 	case "profiles":
 		err = cmdProfiles(args[1:], stdout)
 	case "version":

@@ -43,10 +43,9 @@ func build(t *testing.T) string {
 	return bin
 }
 
-// regstorm ue -> regstorm scscf -> regstorm hss, each over real sockets in
-// separate processes: every UE registers with AKA, and the S-CSCF model
-// counts the callbacks of its preset (kamailio-5.6: MAR route never, SAR
-// route always).
+// regstorm ue -> regstorm scscf -> regstorm hss, three processes over real
+// sockets: every UE registers with AKA, and the S-CSCF model counts the
+// callbacks of its preset (kamailio-5.6: MAR route never, SAR route always).
 func TestRegstormEndToEndOverSockets(t *testing.T) {
 	need(t, "go")
 	bin := build(t)
@@ -64,18 +63,23 @@ scscf: {cdp_tc: 1s}
 variants:
   - {name: v, preset: kamailio-5.6}
 `), 0o644)
-	sc := start(t, ctx, bin, "scscf", profile, "--listen", "udp:"+sipAddr, "--hss", hssAddr)
+	hss := start(t, ctx, bin, "hss", profile, "--listen", hssAddr, "--origin-host", "hss.ims.example.org")
 	select {
-	case <-sc.waitFor("regstorm scscf: SIP on"):
+	case <-hss.waitFor("serving Cx"):
 	case <-time.After(20 * time.Second):
-		t.Fatalf("regstorm scscf did not start:\n%s", sc)
+		t.Fatalf("regstorm hss did not start:\n%s", hss)
+	}
+	sc := start(t, ctx, bin, "scscf", profile, "--listen", "udp:"+sipAddr, "--hss", hssAddr, "--log")
+	select {
+	case <-sc.waitFor("Peer hss State I_Open"):
+	case <-time.After(20 * time.Second):
+		t.Fatalf("regstorm scscf did not connect to regstorm hss:\n%s", sc)
 	}
 	out := filepath.Join(work, "out")
-	cmd := exec.CommandContext(ctx, bin, "live", profile, "--scscf", "udp:"+sipAddr, "--hss-listen", hssAddr,
-		"--origin-host", "hss.ims.example.org", "--wait-peer", "3s", "--timeout", "60s", "--out", out)
+	cmd := exec.CommandContext(ctx, bin, "ue", profile, "--target", "udp:"+sipAddr, "--timeout", "60s", "--out", out)
 	res, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("regstorm live: %v\n%s\nscscf:\n%s", err, res, sc)
+		t.Fatalf("regstorm ue: %v\n%s\nscscf:\n%s", err, res, sc)
 	}
 	b, _ := os.ReadFile(filepath.Join(out, "summary.json"))
 	var s results.Summary
@@ -84,6 +88,11 @@ variants:
 	}
 	if r := s.Variants[0].Registrations; r.Succeeded != 30 {
 		t.Fatalf("registrations %+v\n%s\nscscf:\n%s", r, res, sc)
+	}
+	time.Sleep(200 * time.Millisecond)
+	logs := sc.String()
+	if strings.Count(logs, "active transaction not found") != 30 || strings.Count(logs, "SAR_REPLY_ROUTE_EXECUTED 1") != 30 {
+		t.Fatalf("S-CSCF model log:\n%s", logs)
 	}
 }
 
