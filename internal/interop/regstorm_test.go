@@ -142,3 +142,72 @@ func TestSIPpAgainstRegstormSCSCF(t *testing.T) {
 		t.Fatalf("MAR route ran %d times, want %d:\n%s", got, n, sc)
 	}
 }
+
+// Killing and restarting regstorm hss during a live run is survived: the
+// S-CSCF reconnects (Tc), registrations in the gap fail and are counted
+// (408 at fr_timer: no Cx peer, no callback, KAMAILIO-MODEL.md §3.1), the
+// others succeed, and no registration is missing from the results.
+func TestHSSRestartDuringLiveRun(t *testing.T) {
+	need(t, "go")
+	bin := build(t)
+	sipAddr, hssAddr := freeAddr(t, "udp"), freeAddr(t, "tcp")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	work := t.TempDir()
+	profile := filepath.Join(work, "p.yaml")
+	os.WriteFile(profile, []byte(`name: restart
+ues: 300
+arrival: {shape: uniform, window: 9s}
+ue: {think_time: {dist: constant, value: 10ms}}
+hss: {mar_latency: {dist: constant, value: 5ms}, sar_latency: {dist: constant, value: 2ms}}
+scscf: {cdp_tc: 1s, fr_timer: 2s}
+variants:
+  - {name: v, preset: kamailio-5.6}
+`), 0o644)
+	hctx, hcancel := context.WithCancel(ctx)
+	hss := exec.CommandContext(hctx, bin, "hss", profile, "--listen", hssAddr, "--origin-host", "hss.ims.example.org")
+	if err := hss.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := start(t, ctx, bin, "scscf", profile, "--listen", "udp:"+sipAddr, "--hss", hssAddr, "--log")
+	select {
+	case <-sc.waitFor("Peer hss State I_Open"):
+	case <-time.After(20 * time.Second):
+		t.Fatalf("regstorm scscf did not connect:\n%s", sc)
+	}
+	out := filepath.Join(work, "out")
+	ue := exec.CommandContext(ctx, bin, "ue", profile, "--target", "udp:"+sipAddr, "--timeout", "60s", "--out", out)
+	var ueOut strings.Builder
+	ue.Stdout, ue.Stderr = &ueOut, &ueOut
+	if err := ue.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	hcancel() // kill -9 the HSS
+	hss.Wait()
+	time.Sleep(2 * time.Second)
+	restarted := start(t, ctx, bin, "hss", profile, "--listen", hssAddr, "--origin-host", "hss.ims.example.org")
+	select {
+	case <-restarted.waitFor("serving Cx"):
+	case <-time.After(20 * time.Second):
+		t.Fatalf("regstorm hss did not restart:\n%s", restarted)
+	}
+	if err := ue.Wait(); err != nil {
+		t.Fatalf("regstorm ue: %v\n%s", err, ueOut.String())
+	}
+	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s results.Summary
+	json.Unmarshal(b, &s)
+	r := s.Variants[0].Registrations
+	if r.Attempted != 300 || r.InProgress != 0 || r.Succeeded+r.Failed != 300 || r.Failed == 0 || r.Succeeded < 150 ||
+		r.ByFinalCode["408"] == 0 {
+		t.Fatalf("registrations %+v\n%s\nscscf:\n%s", r, ueOut.String(), sc)
+	}
+	if logs := sc.String(); !strings.Contains(logs, "peer hss closed the connection") || strings.Count(logs, "Peer hss State I_Open") < 2 {
+		t.Fatalf("the S-CSCF did not see the loss and the reconnection:\n%s", logs)
+	}
+	t.Logf("after an HSS restart: %+v", r.ByCause)
+}
