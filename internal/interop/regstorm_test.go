@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	wmilenage "github.com/wmnsk/milenage"
 	"net"
 	"os"
 	"os/exec"
@@ -210,4 +211,53 @@ variants:
 		t.Fatalf("the S-CSCF did not see the loss and the reconnection:\n%s", logs)
 	}
 	t.Logf("after an HSS restart: %+v", r.ByCause)
+}
+
+// SIPp registering with AKA (raw-byte keys, OBSERVED.md items 12-13)
+// against regstorm scscf + regstorm hss: 401, SIPp's Digest-AKAv1-MD5
+// answer verified by the S-CSCF model, SAR, 200 OK.
+func TestSIPpAKAAgainstRegstormSCSCF(t *testing.T) {
+	need(t, "sipp", "go")
+	bin := build(t)
+	sipAddr, hssAddr := freeAddr(t, "udp"), freeAddr(t, "tcp")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	work := t.TempDir()
+	k, op := []byte("0123456789abcdef"), []byte("fedcba9876543210")
+	opc, err := wmilenage.ComputeOPc(k, op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subs := filepath.Join(work, "subs.csv")
+	os.WriteFile(subs, []byte(fmt.Sprintf("imsi,impi,impu,k,opc,amf,sqn\n001010000000006,akauser6@ims.test,sip:akauser6@ims.test,%x,%x,5a5a,0\n", k, opc)), 0o644)
+	sets := []string{"--set", "ues=1", "--set", "subscribers.realm=ims.test", "--set", "subscribers.file=" + subs}
+	hss := start(t, ctx, bin, append([]string{"hss", "--listen", hssAddr, "--origin-host", "hss.ims.test", "--origin-realm", "ims.test",
+		"--fixed-rand", "00000000000000000000000011223344"}, sets...)...)
+	select {
+	case <-hss.waitFor("serving Cx"):
+	case <-time.After(20 * time.Second):
+		t.Fatalf("regstorm hss did not start:\n%s", hss)
+	}
+	sc := start(t, ctx, bin, append([]string{"scscf", "--listen", "udp:" + sipAddr, "--hss", hssAddr, "--set", "scscf.cdp_tc=1s", "--log"}, sets...)...)
+	select {
+	case <-sc.waitFor("Peer hss State I_Open"):
+	case <-time.After(20 * time.Second):
+		t.Fatalf("regstorm scscf did not connect:\n%s", sc)
+	}
+	csv := filepath.Join(work, "aka.csv")
+	os.WriteFile(csv, []byte("SEQUENTIAL\nakauser6\n"), 0o644)
+	cmd := exec.CommandContext(ctx, "sipp", "-sf", filepath.Join(projectDir(t), "interop", "kamailio", "sipp-register-aka.xml"), "-inf", csv,
+		"-au", "akauser6@ims.test", "-i", "127.0.0.1", "-p", strings.Split(freeAddr(t, "udp"), ":")[1], "-m", "1", "-nostdin", "-timeout", "30s", sipAddr)
+	cmd.Dir = work
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("sipp: %v\n%s\nscscf:\n%s", err, out, sc)
+	}
+	if m := regexp.MustCompile(`Successful call\s+\|\s+\d+\s+\|\s+(\d+)`).FindSubmatch(out); m == nil || string(m[1]) != "1" {
+		t.Fatalf("SIPp: want 1 registration:\n%s\nscscf:\n%s", out, sc)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if !strings.Contains(sc.String(), "SAR_REPLY_ROUTE_EXECUTED 1") {
+		t.Fatalf("S-CSCF model log:\n%s", sc)
+	}
 }
