@@ -25,7 +25,7 @@ import (
 func cmdLive(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("live", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	target := fs.String("scscf", "", "the S-CSCF: udp:HOST:PORT (required)")
+	target := fs.String("scscf", "", "the S-CSCF: udp:HOST:PORT or tcp:HOST:PORT (required)")
 	local := fs.String("bind", "127.0.0.1:0", "local UDP address of the UE fleet")
 	hssListen := fs.String("hss-listen", "127.0.0.1:3868", "serve the profile's HSS on this TCP address; \"\" to use an external HSS")
 	host := fs.String("origin-host", "localhost", "the HSS's Origin-Host (the S-CSCF's cdp peer FQDN)")
@@ -44,8 +44,8 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 		}
 		return usageError{err}
 	}
-	if len(pos) > 1 || !strings.HasPrefix(*target, "udp:") {
-		return badInput("usage: regstorm live [PROFILE] --scscf udp:HOST:PORT [--hss-listen ADDR] [--kamailio-log FILE] [--out DIR]")
+	if len(pos) > 1 || !strings.HasPrefix(*target, "udp:") && !strings.HasPrefix(*target, "tcp:") {
+		return badInput("usage: regstorm live [PROFILE] --scscf udp|tcp:HOST:PORT [--hss-listen ADDR] [--kamailio-log FILE] [--out DIR]")
 	}
 	if len(pos) == 0 {
 		pos = []string{"default"}
@@ -91,7 +91,13 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 	var fleet *ue.Fleet
 	unode := live.NewNode("ue", p.Seed, nil)
 	sip := &live.SIPClient{Node: unode}
-	if ucfg.SCSCF, err = sip.DialUDP(*local, strings.TrimPrefix(*target, "udp:")); err != nil {
+	if strings.HasPrefix(*target, "tcp:") {
+		ucfg.UDP = false // no Timer E over a reliable transport
+		ucfg.SCSCF, err = sip.DialTCP(strings.TrimPrefix(*target, "tcp:"))
+	} else {
+		ucfg.SCSCF, err = sip.DialUDP(*local, strings.TrimPrefix(*target, "udp:"))
+	}
+	if err != nil {
 		return err
 	}
 	defer sip.Close()
@@ -129,7 +135,7 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 	}
 	v := col.Summarize("live", "", wall, 0)
 	v.Counters = map[string]uint64{"ue.retransmissions": fleet.Stats.Retransmits, "ue.timer_f_expiries": fleet.Stats.TimerFExpiry,
-		"ue.stray_responses": fleet.Stats.Stray, "ue.bad_messages": sip.BadMessages}
+		"ue.stray_responses": fleet.Stats.Stray, "ue.bad_messages": sip.BadMessages.Load()}
 	if hcore != nil {
 		v.Counters["hss.mar"], v.Counters["hss.sar"] = hcore.Stats.MAR, hcore.Stats.SAR
 	}

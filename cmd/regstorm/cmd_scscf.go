@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -22,7 +23,7 @@ import (
 func cmdSCSCF(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("scscf", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	listen := fs.String("listen", "udp:127.0.0.1:5060", "SIP address, udp:HOST:PORT (loopback unless told otherwise)")
+	listen := fs.String("listen", "udp:127.0.0.1:5060", "SIP address, udp:HOST:PORT or tcp:HOST:PORT (loopback unless told otherwise)")
 	hssAddr := fs.String("hss", "127.0.0.1:3868", "the HSS's Diameter address")
 	preset := fs.String("preset", "", "Kamailio version to model (default: the profile's first variant)")
 	host := fs.String("origin-host", "scscf.ims.example.org", "Diameter Origin-Host")
@@ -39,8 +40,8 @@ func cmdSCSCF(args []string, stdout, stderr io.Writer) error {
 	name := "default"
 	if len(pos) == 1 {
 		name = pos[0]
-	} else if len(pos) > 1 || !strings.HasPrefix(*listen, "udp:") {
-		return badInput("usage: regstorm scscf [--listen udp:HOST:PORT] [--hss HOST:PORT] [--preset kamailio-5.6] [PROFILE]")
+	} else if len(pos) > 1 || !strings.HasPrefix(*listen, "udp:") && !strings.HasPrefix(*listen, "tcp:") {
+		return badInput("usage: regstorm scscf [--listen udp|tcp:HOST:PORT] [--hss HOST:PORT] [--preset kamailio-5.6] [PROFILE]")
 	}
 	p, err := profiles.Load(name, sets)
 	if err != nil {
@@ -72,7 +73,12 @@ func cmdSCSCF(args []string, stdout, stderr io.Writer) error {
 	core.PeerDown = true // until the connection to the HSS is open
 	node.SetCore(core)
 	sip := &live.SIPServer{Node: node}
-	addr, err := sip.ListenUDP(strings.TrimPrefix(*listen, "udp:"))
+	var addr net.Addr
+	if strings.HasPrefix(*listen, "tcp:") {
+		addr, err = sip.ListenTCP(strings.TrimPrefix(*listen, "tcp:"))
+	} else {
+		addr, err = sip.ListenUDP(strings.TrimPrefix(*listen, "udp:"))
+	}
 	if err != nil {
 		return err
 	}
@@ -82,8 +88,8 @@ func cmdSCSCF(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stderr, "regstorm scscf:", err)
 		}
 	}()
-	fmt.Fprintf(stdout, "regstorm scscf: SIP on udp:%s, Cx to %s, modelling %s (MAR %s, SAR ok %s, SAR error %s)\n",
-		addr, *hssAddr, v.Preset, cfg.MARResume, cfg.SAROKResume, cfg.SARErrResume)
+	fmt.Fprintf(stdout, "regstorm scscf: SIP on %s:%s, Cx to %s, modelling %s (MAR %s, SAR ok %s, SAR error %s)\n",
+		strings.SplitN(*listen, ":", 2)[0], addr, *hssAddr, v.Preset, cfg.MARResume, cfg.SAROKResume, cfg.SARErrResume)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, sigterm)
 	<-sig

@@ -50,7 +50,13 @@ func build(t *testing.T) string {
 func TestRegstormEndToEndOverSockets(t *testing.T) {
 	need(t, "go")
 	bin := build(t)
-	sipAddr, hssAddr := freeAddr(t, "udp"), freeAddr(t, "tcp")
+	for _, transport := range []string{"udp", "tcp"} {
+		t.Run(transport, func(t *testing.T) { endToEnd(t, bin, transport) })
+	}
+}
+
+func endToEnd(t *testing.T, bin, transport string) {
+	sipAddr, hssAddr := freeAddr(t, transport), freeAddr(t, "tcp")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	work := t.TempDir()
@@ -70,14 +76,14 @@ variants:
 	case <-time.After(20 * time.Second):
 		t.Fatalf("regstorm hss did not start:\n%s", hss)
 	}
-	sc := start(t, ctx, bin, "scscf", profile, "--listen", "udp:"+sipAddr, "--hss", hssAddr, "--log")
+	sc := start(t, ctx, bin, "scscf", profile, "--listen", transport+":"+sipAddr, "--hss", hssAddr, "--log")
 	select {
 	case <-sc.waitFor("Peer hss State I_Open"):
 	case <-time.After(20 * time.Second):
 		t.Fatalf("regstorm scscf did not connect to regstorm hss:\n%s", sc)
 	}
 	out := filepath.Join(work, "out")
-	cmd := exec.CommandContext(ctx, bin, "ue", profile, "--target", "udp:"+sipAddr, "--timeout", "60s", "--out", out)
+	cmd := exec.CommandContext(ctx, bin, "ue", profile, "--target", transport+":"+sipAddr, "--timeout", "60s", "--out", out)
 	res, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("regstorm ue: %v\n%s\nscscf:\n%s", err, res, sc)

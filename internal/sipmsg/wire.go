@@ -342,3 +342,14 @@ func parseDigest(v string) (map[string]string, error) {
 		p[name] = val
 	}
 }
+
+// FromSIP converts a parsed sipgo message.
+func FromSIP(m sip.Message) (any, error) {
+	switch m := m.(type) {
+	case *sip.Request:
+		return FromSIPRequest(m)
+	case *sip.Response:
+		return FromSIPResponse(m)
+	}
+	return nil, fmt.Errorf("%w: neither request nor response", ErrBadMessage)
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/regstorm/regstorm/internal/sipmsg"
 	"github.com/regstorm/regstorm/sim"
@@ -17,12 +18,13 @@ import (
 type SIPClient struct {
 	Node   *Node
 	conn   *net.UDPConn
+	tcp    net.Conn
 	target *net.UDPAddr
 	peer   sim.NodeID
 	ep     sipmsg.Endpoint
 
 	// Errors counts datagrams that did not parse.
-	BadMessages uint64
+	BadMessages atomic.Uint64 // unparseable datagrams or stream messages
 }
 
 // DialUDP opens a loopback (or given) local socket towards target
@@ -56,7 +58,12 @@ func (c *SIPClient) DialUDP(local, target string) (sim.NodeID, error) {
 func (c *SIPClient) LocalAddr() string { return net.JoinHostPort(c.ep.Host, strconv.Itoa(c.ep.Port)) }
 
 // Close closes the socket.
-func (c *SIPClient) Close() error { return c.conn.Close() }
+func (c *SIPClient) Close() error {
+	if c.tcp != nil {
+		return c.tcp.Close()
+	}
+	return c.conn.Close()
+}
 
 func (c *SIPClient) send(msg sim.Message) error {
 	b, err := sipmsg.Marshal(msg, c.ep)
@@ -81,7 +88,7 @@ func (c *SIPClient) read() {
 		}
 		m, err := sipmsg.Unmarshal(append([]byte(nil), buf[:n]...))
 		if err != nil {
-			c.BadMessages++
+			c.BadMessages.Add(1)
 			c.Node.report(err)
 			continue
 		}

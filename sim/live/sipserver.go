@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"github.com/regstorm/regstorm/internal/sipmsg"
 	"github.com/regstorm/regstorm/sim"
@@ -17,12 +18,13 @@ import (
 type SIPServer struct {
 	Node *Node
 	conn *net.UDPConn
+	ln   net.Listener
 	ep   sipmsg.Endpoint
 
 	mu    sync.Mutex
 	peers map[string]sim.NodeID
 
-	BadMessages uint64
+	BadMessages atomic.Uint64 // unparseable datagrams or stream messages
 }
 
 // ListenUDP binds addr and starts reading.
@@ -45,7 +47,12 @@ func (s *SIPServer) ListenUDP(addr string) (net.Addr, error) {
 }
 
 // Close stops the server.
-func (s *SIPServer) Close() error { return s.conn.Close() }
+func (s *SIPServer) Close() error {
+	if s.ln != nil {
+		return s.ln.Close()
+	}
+	return s.conn.Close()
+}
 
 func (s *SIPServer) peer(addr *net.UDPAddr) sim.NodeID {
 	key := addr.String()
@@ -81,7 +88,7 @@ func (s *SIPServer) read() {
 		}
 		m, err := sipmsg.Unmarshal(append([]byte(nil), buf[:n]...))
 		if err != nil {
-			s.BadMessages++
+			s.BadMessages.Add(1)
 			s.Node.report(fmt.Errorf("live: SIP from %s: %w", from, err))
 			continue
 		}
