@@ -91,3 +91,37 @@ func TestSIPServerTCPFraming(t *testing.T) {
 		t.Fatal("garbage not counted")
 	}
 }
+
+// Over UDP each datagram is one message: a REGISTER is answered to its
+// source address, a garbage datagram is counted and the server keeps
+// serving.
+func TestSIPServerUDP(t *testing.T) {
+	node := NewNode("scscf", 1, echoCore{})
+	go node.Run()
+	defer node.Stop()
+	srv := &SIPServer{Node: node}
+	addr, err := srv.ListenUDP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	conn, err := net.Dial("udp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write([]byte("GARBAGE\r\n\r\n"))
+	conn.Write(register(t, 7))
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := conn.Read(buf)
+	if err != nil || !strings.HasPrefix(string(buf[:n]), "SIP/2.0 200") || !strings.Contains(string(buf[:n]), "c7") {
+		for len(node.Errors) > 0 {
+			t.Log(<-node.Errors)
+		}
+		t.Fatalf("answer %q %v", buf[:n], err)
+	}
+	if srv.BadMessages.Load() != 1 {
+		t.Fatalf("bad messages %d, want 1", srv.BadMessages.Load())
+	}
+}
