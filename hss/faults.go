@@ -99,6 +99,35 @@ func (h *HSS) faultEdge(env sim.Env, ref uint64) {
 	for _, p := range h.cfg.Peers {
 		env.Send(p, &cx.PeerEvent{Up: up})
 	}
+	if !up {
+		// Live: every connection closes (sim/live DiameterServer); the
+		// peers reconnect on their own (cdp's Tc, RFC 6733 §2.1).
+		for _, p := range h.connected {
+			env.Send(p, &cx.PeerEvent{Up: false})
+		}
+		h.connected = h.connected[:0]
+	}
+}
+
+// notePeer records a requester that is not a configured peer; while a
+// peer_down phase is in force its connection is closed at once, as a
+// down HSS accepts no Diameter traffic.
+func (h *HSS) notePeer(env sim.Env, from sim.NodeID) {
+	for _, p := range h.cfg.Peers {
+		if p == from {
+			return
+		}
+	}
+	if h.down > 0 {
+		env.Send(from, &cx.PeerEvent{Up: false})
+		return
+	}
+	for _, p := range h.connected {
+		if p == from {
+			return
+		}
+	}
+	h.connected = append(h.connected, from)
 }
 
 // requestFault decides what an arriving request suffers: dropped (outage

@@ -109,10 +109,15 @@ type HSS struct {
 	pending map[uint64]pending
 	next    uint64
 	pool    sim.Pool[request]
-	down    int               // peer_down phases in force
-	reg     []regState        // per subscriber: registration state and assigned S-CSCF
-	names   []string          // interned S-CSCF names; 0 = none
-	nameIdx map[string]uint16 // name -> index in names
+	down    int // peer_down phases in force
+	// connected are requesters outside cfg.Peers (live: one per Diameter
+	// connection) in order of first request, so a peer_down phase closes
+	// them too; tracked only when a peer_down fault is configured.
+	connected   []sim.NodeID
+	hasPeerDown bool
+	reg         []regState        // per subscriber: registration state and assigned S-CSCF
+	names       []string          // interned S-CSCF names; 0 = none
+	nameIdx     map[string]uint16 // name -> index in names
 	// fixedRAND replaces the drawn RAND (conformance tests with 3GPP sets).
 	fixedRAND *[aka.RandLen]byte
 	Stats     Stats
@@ -135,6 +140,9 @@ func New(cfg Config) (*HSS, error) {
 	for i := range h.sqn {
 		h.sqn[i] = cfg.Population.InitialSQN(uint32(i))
 	}
+	for _, f := range cfg.Faults {
+		h.hasPeerDown = h.hasPeerDown || f.Kind == FaultPeerDown
+	}
 	h.pool = sim.Pool[request]{Kind: TimerWorker, Servers: cfg.Workers, QueueCap: cfg.QueueCap, Service: cfg.Service}
 	if c := cfg.Collector; c != nil {
 		h.pool.OnStart = func(env sim.Env, r *request) { c.Record(c.HSSQueue, env.Now()-r.arrived) }
@@ -156,6 +164,9 @@ func (h *HSS) Queued() int { return h.pool.Queued() }
 func (h *HSS) Handle(env sim.Env, ev sim.Event) {
 	switch ev.Kind {
 	case sim.EvMessage:
+		if h.hasPeerDown {
+			h.notePeer(env, ev.From)
+		}
 		if h.requestDropped(env) {
 			return
 		}

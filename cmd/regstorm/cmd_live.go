@@ -75,6 +75,9 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer srv.Close()
+		if len(cfg.Faults) > 0 {
+			hnode.Arm(0, hss.StartKey) // schedules the peer_down phases
+		}
 		go hnode.Run()
 		defer hnode.Stop()
 		fmt.Fprintf(stderr, "regstorm live: HSS serving Cx on %s as %s\n", addr, cfg.OriginHost)
