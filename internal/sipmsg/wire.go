@@ -169,13 +169,7 @@ func Unmarshal(b []byte) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadMessage, err)
 	}
-	switch m := msg.(type) {
-	case *sip.Request:
-		return FromSIPRequest(m)
-	case *sip.Response:
-		return FromSIPResponse(m)
-	}
-	return nil, fmt.Errorf("%w: neither request nor response", ErrBadMessage)
+	return FromSIP(msg)
 }
 
 func common(m interface {

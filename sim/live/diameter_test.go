@@ -42,15 +42,17 @@ func startHSS(t *testing.T, marLatency time.Duration, faults ...hss.Fault) (stri
 	return addr.String(), pop
 }
 
-// cxClient connects a go-diameter client (CER/CEA) whose MAAs arrive on
-// the returned channel.
+// cxClient connects a go-diameter client (CER/CEA) whose MAAs and SAAs
+// arrive on the returned channel.
 func cxClient(t *testing.T, addr string) (<-chan struct{}, diam.Conn, chan *diam.Message) {
 	t.Helper()
 	answers := make(chan *diam.Message, 4)
 	mux := sm.New(&sm.Settings{OriginHost: "scscf.ims.test", OriginRealm: "ims.test", VendorID: cx.VendorID,
 		ProductName: "regstorm-test", Dict: cx.Dict()})
-	mux.HandleIdx(diam.CommandIndex{AppID: cx.AppID, Code: cx.CmdMultimediaAuth, Request: false},
-		diam.HandlerFunc(func(c diam.Conn, m *diam.Message) { answers <- m }))
+	for _, code := range []uint32{cx.CmdMultimediaAuth, cx.CmdServerAssignment} {
+		mux.HandleIdx(diam.CommandIndex{AppID: cx.AppID, Code: code, Request: false},
+			diam.HandlerFunc(func(c diam.Conn, m *diam.Message) { answers <- m }))
+	}
 	cli := &sm.Client{Dict: cx.Dict(), Handler: mux, MaxRetransmits: 1, RetransmitInterval: time.Second,
 		VendorSpecificApplicationID: []*diam.AVP{diam.NewAVP(avp.VendorSpecificApplicationID, avp.Mbit, 0, &diam.GroupedAVP{AVP: []*diam.AVP{
 			diam.NewAVP(avp.AuthApplicationID, avp.Mbit, 0, datatype.Unsigned32(cx.AppID)),
@@ -140,22 +142,7 @@ func TestLiveHSSPeerDown(t *testing.T) {
 // Milenage vector in the MAA, after the injected latency, and a 2001 SAA.
 func TestLiveHSSOverTCP(t *testing.T) {
 	addr, pop := startHSS(t, 50*time.Millisecond)
-	answers := make(chan *diam.Message, 4)
-	mux := sm.New(&sm.Settings{OriginHost: "scscf.ims.test", OriginRealm: "ims.test", VendorID: cx.VendorID,
-		ProductName: "regstorm-test", Dict: cx.Dict()})
-	for _, code := range []uint32{cx.CmdMultimediaAuth, cx.CmdServerAssignment} {
-		mux.HandleIdx(diam.CommandIndex{AppID: cx.AppID, Code: code, Request: false},
-			diam.HandlerFunc(func(c diam.Conn, m *diam.Message) { answers <- m }))
-	}
-	cli := &sm.Client{Dict: cx.Dict(), Handler: mux, MaxRetransmits: 1, RetransmitInterval: time.Second,
-		VendorSpecificApplicationID: []*diam.AVP{diam.NewAVP(avp.VendorSpecificApplicationID, avp.Mbit, 0, &diam.GroupedAVP{AVP: []*diam.AVP{
-			diam.NewAVP(avp.AuthApplicationID, avp.Mbit, 0, datatype.Unsigned32(cx.AppID)),
-			diam.NewAVP(avp.VendorID, avp.Mbit, 0, datatype.Unsigned32(cx.VendorID))}})}}
-	conn, err := cli.DialNetwork("tcp", addr)
-	if err != nil {
-		t.Fatalf("CER/CEA with the live HSS: %v", err)
-	}
-	defer conn.Close()
+	_, conn, answers := cxClient(t, addr)
 	req, _ := cx.Encode(&cx.MAR{Header: cx.Header{SessionID: "s;1", HopByHop: 77, EndToEnd: 78, OriginHost: "scscf.ims.test",
 		OriginRealm: "ims.test", DestRealm: "ims.test"}, UserName: "user3@ims.test", PublicIdentity: "sip:user3@ims.test",
 		ServerName: "sip:scscf.ims.test:6060", NumAuthItems: 1, Scheme: cx.SchemeAKAv1})
