@@ -360,16 +360,18 @@ func (s *SCSCF) digestOK(av *authVector, cr *sipmsg.Credentials, wantNC uint32) 
 	}
 	p := &aka.DigestParams{Username: cr.Username, Realm: cr.Realm,
 		Nonce: cr.Nonce, Method: "REGISTER", URI: cr.URI, QOP: cr.QOP, NC: cr.NC, CNonce: cr.CNonce}
-	var want string
+	var want aka.Hex
 	switch av.alg {
 	case algMD5:
-		want = aka.Response(av.ha1, p)
+		var buf [len(aka.Hex{})]byte
+		want = aka.ResponseHex(append(buf[:0], av.ha1...), p)
 	case algAKAv2:
-		want = aka.Response(aka.HA1MD5(cr.Username, cr.Realm, []byte(aka.AKAv2Password(av.xres[:av.xresLen], av.ik, av.ck))), p)
+		ha1 := aka.HA1Hex(cr.Username, cr.Realm, []byte(aka.AKAv2Password(av.xres[:av.xresLen], av.ik, av.ck)))
+		want = aka.ResponseHex(ha1[:], p)
 	default:
-		want = aka.AKAv1Response(av.xres[:av.xresLen], p)
+		want = aka.AKAv1ResponseHex(av.xres[:av.xresLen], p)
 	}
-	return subtle.ConstantTimeCompare([]byte(want), []byte(cr.Response)) == 1
+	return subtle.ConstantTimeCompare(want[:], []byte(cr.Response)) == 1
 }
 
 func (s *SCSCF) removeAV(impi string, i int) {

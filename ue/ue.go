@@ -529,7 +529,7 @@ func (f *Fleet) answer(env sim.Env, i uint32, id sim.TimerID) {
 	}
 	u.state = Answering
 	f.send(env, i, &sipmsg.Credentials{Username: p.Username, Realm: p.Realm, Nonce: p.Nonce, URI: p.URI,
-		Response: aka.Response(aka.HA1MD5(impi, ch.Realm, password), &p), Algorithm: ch.Algorithm, QOP: qop, NC: p.NC, CNonce: p.CNonce})
+		Response: respond(impi, ch.Realm, password, &p), Algorithm: ch.Algorithm, QOP: qop, NC: p.NC, CNonce: p.CNonce})
 }
 
 // resync answers a challenge whose SQN is out of range with AUTS (TS 33.102
@@ -672,4 +672,12 @@ func ReregisterInterval(expires int32) time.Duration {
 		return e - 600*time.Second
 	}
 	return e / 2
+}
+
+// respond is the request-digest of an answering REGISTER (RFC 2617
+// §3.2.2.1; RFC 3310 §3.4 for AKA, where the password is RES).
+func respond(impi, realm string, password []byte, p *aka.DigestParams) string {
+	ha1 := aka.HA1Hex(impi, realm, password)
+	h := aka.ResponseHex(ha1[:], p)
+	return h.String()
 }

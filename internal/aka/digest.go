@@ -19,37 +19,68 @@ type DigestParams struct {
 	CNonce   string
 }
 
-// HA1MD5 is MD5(username:realm:password) (RFC 2617 §3.2.2.2).
+// Hex is a digest as 32 lowercase hex digits, built without allocating.
+type Hex [2 * md5.Size]byte
+
+func (h *Hex) String() string { return string(h[:]) }
+
+func sumHex(b []byte) (h Hex) {
+	sum := md5.Sum(b)
+	hex.Encode(h[:], sum[:])
+	return h
+}
+
+// HA1Hex is MD5(username:realm:password) (RFC 2617 §3.2.2.2).
 // In Digest-AKAv1-MD5 the password is the raw RES bytes (RFC 3310 §3.4).
+func HA1Hex(username, realm string, password []byte) Hex {
+	var buf [256]byte
+	b := append(buf[:0], username...)
+	b = append(append(b, ':'), realm...)
+	b = append(append(b, ':'), password...)
+	return sumHex(b)
+}
+
+// HA1MD5 is HA1Hex as a string.
 func HA1MD5(username, realm string, password []byte) string {
-	h := md5.New()
-	h.Write([]byte(username))
-	h.Write([]byte{':'})
-	h.Write([]byte(realm))
-	h.Write([]byte{':'})
-	h.Write(password)
-	var sum [md5.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
+	h := HA1Hex(username, realm, password)
+	return h.String()
 }
 
-// Response computes request-digest from HA1 (RFC 2617 §3.2.2.1), for
+// ResponseHex computes request-digest from HA1 (RFC 2617 §3.2.2.1), for
 // qop=auth or no qop. HA2 = MD5(method:digest-uri).
-func Response(ha1 string, p *DigestParams) string {
-	ha2 := md5hex(p.Method + ":" + p.URI)
-	if p.QOP == "" {
-		return md5hex(ha1 + ":" + p.Nonce + ":" + ha2)
+func ResponseHex(ha1 []byte, p *DigestParams) Hex {
+	var buf [512]byte
+	b := append(buf[:0], p.Method...)
+	b = append(append(b, ':'), p.URI...)
+	ha2 := sumHex(b)
+	b = append(buf[:0], ha1...)
+	b = append(append(b, ':'), p.Nonce...)
+	if p.QOP != "" {
+		b = append(append(b, ':'), p.NC...)
+		b = append(append(b, ':'), p.CNonce...)
+		b = append(append(b, ':'), p.QOP...)
 	}
-	return md5hex(ha1 + ":" + p.Nonce + ":" + p.NC + ":" + p.CNonce + ":" + p.QOP + ":" + ha2)
+	b = append(append(b, ':'), ha2[:]...)
+	return sumHex(b)
 }
 
-// AKAv1Response is the Digest-AKAv1-MD5 response for a RES (RFC 3310 §3.4).
+// Response is ResponseHex as a string.
+func Response(ha1 string, p *DigestParams) string {
+	var buf [2 * md5.Size]byte
+	h := ResponseHex(append(buf[:0], ha1...), p)
+	return h.String()
+}
+
+// AKAv1ResponseHex is the Digest-AKAv1-MD5 response for a RES (RFC 3310 §3.4).
+func AKAv1ResponseHex(res []byte, p *DigestParams) Hex {
+	ha1 := HA1Hex(p.Username, p.Realm, res)
+	return ResponseHex(ha1[:], p)
+}
+
+// AKAv1Response is AKAv1ResponseHex as a string.
 func AKAv1Response(res []byte, p *DigestParams) string {
-	return Response(HA1MD5(p.Username, p.Realm, res), p)
-}
-
-func md5hex(s string) string {
-	sum := md5.Sum([]byte(s))
-	return hex.EncodeToString(sum[:])
+	h := AKAv1ResponseHex(res, p)
+	return h.String()
 }
 
 // AKAv2Password is the Digest-AKAv2-MD5 password (RFC 4169 §3):
