@@ -67,7 +67,7 @@ type sipJob struct {
 type SCSCF struct {
 	cfg         Config
 	txns        map[uint64]*txn
-	byBranch    map[string]uint64
+	byBranch    map[string]*txn // tm's hash table: the REGISTER transaction by top Via branch
 	cdp         map[uint32]*cdpTrans
 	avs         map[string][]authVector // by IMPI
 	bindings    map[string]binding      // usrloc, by IMPU
@@ -138,7 +138,7 @@ func New(cfg Config) (*SCSCF, error) {
 	s := &SCSCF{
 		cfg:      cfg,
 		txns:     map[uint64]*txn{},
-		byBranch: map[string]uint64{},
+		byBranch: map[string]*txn{},
 		cdp:      map[uint32]*cdpTrans{},
 		avs:      map[string][]authVector{},
 		bindings: map[string]binding{},

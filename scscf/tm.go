@@ -67,10 +67,8 @@ func (s *SCSCF) tmExpiry(now, timeout time.Duration) time.Duration {
 }
 
 func (s *SCSCF) liveByBranch(branch string) *txn {
-	if label, ok := s.byBranch[branch]; ok {
-		if t := s.txns[label]; t != nil && !t.deleted {
-			return t
-		}
+	if t := s.byBranch[branch]; t != nil && !t.deleted {
+		return t
 	}
 	return nil
 }
@@ -81,7 +79,7 @@ func (s *SCSCF) newTxn(env sim.Env, from sim.NodeID, req *sipmsg.Request) *txn {
 	now := env.Now()
 	t := &txn{label: s.nextLabel, from: from, req: req, createdAt: now, eol: now + s.cfg.MaxNonInvLifetime}
 	s.txns[t.label] = t
-	s.byBranch[req.Branch] = t.label
+	s.byBranch[req.Branch] = t
 	s.Stats.Transactions++
 	return t
 }
@@ -189,7 +187,7 @@ func (s *SCSCF) waitFired(env sim.Env, t *txn) {
 		s.Stats.FreedSuspended++
 	}
 	delete(s.txns, t.label)
-	if s.byBranch[t.req.Branch] == t.label {
+	if s.byBranch[t.req.Branch] == t {
 		delete(s.byBranch, t.req.Branch)
 	}
 	s.gauges(env)
