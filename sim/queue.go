@@ -2,7 +2,10 @@ package sim
 
 import "time"
 
-// event is the queue entry: 64 bytes, stored by value.
+// event is the queue entry, stored by value and free of pointers: the
+// message waits in the runtime's slab (msg is its slot + 1), so moving
+// events in the heaps needs no write barriers and the garbage collector
+// never scans the queue.
 type event struct {
 	at   time.Duration
 	seq  uint64
@@ -11,7 +14,7 @@ type event struct {
 	kind EventKind
 	key  TimerKey
 	id   TimerID // timers only; its low 32 bits are the slot
-	msg  Message
+	msg  uint32
 }
 
 func (a *event) before(b *event) bool {

@@ -47,6 +47,9 @@ type Runtime struct {
 	gens []uint32 // timer slot generations
 	free []uint32 // free timer slots
 
+	msgs     []Message // messages in flight, by slot (event.msg - 1)
+	freeMsgs []uint32  // free message slots
+
 	stats Stats
 	Trace TraceFunc
 	// Progress, when set, is called every 65,536 events (a long run's
@@ -146,7 +149,7 @@ func (rt *Runtime) ArmTimer(n NodeID, at time.Duration, key TimerKey) TimerID {
 // by from (tests and adapters).
 func (rt *Runtime) Deliver(at time.Duration, from, to NodeID, msg Message) {
 	rt.inFlight++
-	rt.push(event{at: max(at, rt.now), to: to, from: from, kind: EvMessage, msg: msg})
+	rt.push(event{at: max(at, rt.now), to: to, from: from, kind: EvMessage, msg: rt.park(msg)})
 }
 
 func (rt *Runtime) newTimerID() TimerID {
@@ -203,7 +206,10 @@ func (rt *Runtime) Run(deadline time.Duration) Stats {
 		rt.now = e.at
 		rt.stats.Events++
 		rt.stats.Reached = e.at
-		ev = Event{Kind: e.kind, From: e.from, Msg: e.msg, Timer: e.key, ID: e.id}
+		ev = Event{Kind: e.kind, From: e.from, Timer: e.key, ID: e.id}
+		if e.msg != 0 {
+			ev.Msg = rt.unpark(e.msg)
+		}
 		if rt.Trace != nil {
 			rt.Trace(e.at, e.to, &ev)
 		}
@@ -237,7 +243,28 @@ func (rt *Runtime) Send(to NodeID, msg Message) {
 		d = rt.DefaultLink
 	}
 	rt.inFlight++
-	rt.push(event{at: rt.now + max(0, d.Sample(rt.netRand)), to: to, from: from, kind: EvMessage, msg: msg})
+	rt.push(event{at: rt.now + max(0, d.Sample(rt.netRand)), to: to, from: from, kind: EvMessage, msg: rt.park(msg)})
+}
+
+// park stores a message in flight in the slab and returns its reference.
+func (rt *Runtime) park(msg Message) uint32 {
+	if n := len(rt.freeMsgs); n > 0 {
+		slot := rt.freeMsgs[n-1]
+		rt.freeMsgs = rt.freeMsgs[:n-1]
+		rt.msgs[slot] = msg
+		return slot + 1
+	}
+	rt.msgs = append(rt.msgs, msg)
+	return uint32(len(rt.msgs))
+}
+
+// unpark takes a message out of the slab at delivery.
+func (rt *Runtime) unpark(ref uint32) Message {
+	slot := ref - 1
+	msg := rt.msgs[slot]
+	rt.msgs[slot] = nil
+	rt.freeMsgs = append(rt.freeMsgs, slot)
+	return msg
 }
 
 func (rt *Runtime) SetTimer(d time.Duration, key TimerKey) TimerID {
