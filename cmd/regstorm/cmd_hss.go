@@ -8,11 +8,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 
 	"github.com/regstorm/regstorm/hss"
 	"github.com/regstorm/regstorm/internal/scenario"
-	"github.com/regstorm/regstorm/profiles"
 	"github.com/regstorm/regstorm/sim/live"
 )
 
@@ -35,21 +33,12 @@ func cmdHSS(args []string, stdout, stderr io.Writer) error {
 		}
 		return usageError{err}
 	}
-	name := "default"
-	if len(pos) == 1 {
-		name = pos[0]
-	} else if len(pos) > 1 {
+	if len(pos) > 1 {
 		return badInput("usage: regstorm hss [--listen ADDR] [--origin-host H] [--origin-realm R] [PROFILE]")
 	}
-	if *seed != "" {
-		if _, err := strconv.ParseUint(*seed, 10, 64); err != nil {
-			return badInput("--seed %q: want an unsigned integer", *seed)
-		}
-		sets = append(sets, "seed="+*seed)
-	}
-	p, err := profiles.Load(name, sets)
+	p, err := loadProfile(pos, *seed, sets)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	cfg, err := scenario.HSSConfig(p)
 	if err != nil {

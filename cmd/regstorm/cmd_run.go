@@ -10,11 +10,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"strconv"
 	"time"
 
 	"github.com/regstorm/regstorm/internal/scenario"
-	"github.com/regstorm/regstorm/profiles"
 	"github.com/regstorm/regstorm/results"
 )
 
@@ -42,23 +40,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		}
 		return usageError{err}
 	}
-	name := "default"
-	switch len(pos) {
-	case 0:
-	case 1:
-		name = pos[0]
-	default:
+	if len(pos) > 1 {
 		return badInput("run takes one profile, got %d: %v", len(pos), pos)
 	}
-	if *seed != "" {
-		if _, err := strconv.ParseUint(*seed, 10, 64); err != nil {
-			return badInput("--seed %q: want an unsigned integer", *seed)
-		}
-		sets = append(sets, "seed="+*seed)
-	}
-	p, err := profiles.Load(name, sets)
+	p, err := loadProfile(pos, *seed, sets)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	if *out != "" {
 		if err := os.MkdirAll(*out, 0o755); err != nil {
@@ -122,7 +109,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		if err := results.WriteRun(*out, sum, names, cols); err != nil {
 			return err
 		}
-		info := runInfo(p.Name, name, wall, interrupted)
+		source := "default"
+		if len(pos) == 1 {
+			source = pos[0]
+		}
+		info := runInfo(p.Name, source, wall, interrupted)
 		if err := os.WriteFile(filepath.Join(*out, "run-info.json"), info, 0o644); err != nil {
 			return fmt.Errorf("writing run info: %w", err)
 		}

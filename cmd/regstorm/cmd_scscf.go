@@ -37,15 +37,12 @@ func cmdSCSCF(args []string, stdout, stderr io.Writer) error {
 		}
 		return usageError{err}
 	}
-	name := "default"
-	if len(pos) == 1 {
-		name = pos[0]
-	} else if len(pos) > 1 || !strings.HasPrefix(*listen, "udp:") && !strings.HasPrefix(*listen, "tcp:") {
+	if len(pos) > 1 || !strings.HasPrefix(*listen, "udp:") && !strings.HasPrefix(*listen, "tcp:") {
 		return badInput("usage: regstorm scscf [--listen udp|tcp:HOST:PORT] [--hss HOST:PORT] [--preset kamailio-5.6] [PROFILE]")
 	}
-	p, err := profiles.Load(name, sets)
+	p, err := loadProfile(pos, "", sets)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	v := p.Variants[0]
 	if *preset != "" {

@@ -16,6 +16,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+
+	"github.com/regstorm/regstorm/profiles"
 )
 
 // Exit codes.
@@ -148,3 +151,29 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return fmt.Sprint(*m) }
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+// loadProfile loads the profile named by the one optional positional
+// argument (the embedded default without one) with the --set overrides;
+// seed, when not "", overrides the profile's seed. Every error is a usage
+// error (exit 2) naming what is wrong.
+func loadProfile(pos []string, seed string, sets []string) (*profiles.Profile, error) {
+	name := "default"
+	switch len(pos) {
+	case 0:
+	case 1:
+		name = pos[0]
+	default:
+		return nil, badInput("one profile at most, got %d: %v", len(pos), pos)
+	}
+	if seed != "" {
+		if _, err := strconv.ParseUint(seed, 10, 64); err != nil {
+			return nil, badInput("--seed %q: want an unsigned integer", seed)
+		}
+		sets = append(sets[:len(sets):len(sets)], "seed="+seed)
+	}
+	p, err := profiles.Load(name, sets)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return p, nil
+}
