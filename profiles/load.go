@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/regstorm/regstorm/internal/sipmsg"
 	"github.com/regstorm/regstorm/internal/subscriber"
 	"github.com/regstorm/regstorm/results"
 )
@@ -477,6 +478,8 @@ func (v *validator) validate(p *Profile) {
 	case "udp":
 		if p.UE.T1 <= 0 || p.UE.T2 < p.UE.T1 {
 			v.addf("ue.t1", "udp needs 0 < t1 <= t2")
+		} else if n := sipmsg.MaxRetransmits(p.UE.T1.D(), p.UE.T2.D(), p.UE.TimerF.D()); n > 254 {
+			v.addf("ue.timer_f", "with t1 %v and t2 %v, timer_f %v means more than 254 retransmissions", p.UE.T1.D(), p.UE.T2.D(), p.UE.TimerF.D())
 		}
 	case "tcp":
 	default:

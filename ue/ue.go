@@ -3,6 +3,7 @@ package ue
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -118,6 +119,8 @@ func (c *Config) Validate() error {
 	}
 	if c.UDP && (c.T1 <= 0 || c.T2 < c.T1) {
 		errs = append(errs, errors.New("ue: UDP needs 0 < T1 <= T2"))
+	} else if c.UDP && sipmsg.MaxRetransmits(c.T1, c.T2, c.TimerF) > 254 {
+		errs = append(errs, fmt.Errorf("ue: Timer F %v with T1 %v and T2 %v means more than 254 retransmissions", c.TimerF, c.T1, c.T2))
 	}
 	if c.Retry && (c.RetryBase <= 0 || c.RetryMax < c.RetryBase || c.RetryAttempts < 0) {
 		errs = append(errs, errors.New("ue: retry needs 0 < base <= max and attempts >= 0"))
@@ -157,11 +160,10 @@ const (
 	procDeregister              // Expires: 0
 )
 
-// ue is one terminal: 72 bytes.
+// ue is one terminal: 56 bytes.
 type ue struct {
-	intended  time.Duration // intended send time of the procedure
-	timer     sim.TimerID   // Timer F or think timer
-	timerE    sim.TimerID
+	intended  time.Duration     // intended send time of the procedure
+	timer     sim.TimerID       // Timer E or F of the transaction, think, re-registration or retry timer
 	lastSQN   uint64            // highest SQN accepted (TS 33.102 C.2)
 	challenge *sipmsg.Challenge // while thinking
 	req       *sipmsg.Request   // outstanding request, for retransmission
@@ -380,36 +382,52 @@ func (f *Fleet) send(env sim.Env, i uint32, cr *sipmsg.Credentials) {
 		req.Expires = 0
 	}
 	env.Send(f.cfg.SCSCF, req)
-	u.timer = env.SetTimer(f.cfg.TimerF, sim.TimerKey{Kind: TimerF, Ref: uint64(i)})
 	u.req = req
 	u.retx = 0
-	if f.cfg.UDP {
-		u.timerE = env.SetTimer(f.cfg.T1, sim.TimerKey{Kind: TimerE, Ref: uint64(i)})
-	}
+	f.armTransaction(env, u, i)
 }
 
-// retransmit is Timer E: send the same request again (same branch) and
-// re-arm at min(2^n·T1, T2) (RFC 3261 §17.1.2.2).
+// eInterval is Timer E after n retransmissions: min(2^n·T1, T2) (RFC 3261
+// §17.1.2.2).
+func (f *Fleet) eInterval(n uint8) time.Duration {
+	return sipmsg.TimerE(f.cfg.T1, f.cfg.T2, int(n))
+}
+
+// armTransaction arms the client transaction's one timer: over UDP Timer
+// E's next retransmission, or Timer F when it comes first (Timer F wins a
+// tie, as it was armed first); over TCP Timer F alone (RFC 3261
+// §17.1.2.2). The time since the request was first sent follows from the
+// retransmission count, so Timer F needs no timer of its own while E runs.
+func (f *Fleet) armTransaction(env sim.Env, u *ue, i uint32) {
+	var elapsed time.Duration
+	for n := uint8(0); n < u.retx; n++ {
+		elapsed += f.eInterval(n)
+	}
+	if f.cfg.UDP {
+		if next := f.eInterval(u.retx); elapsed+next < f.cfg.TimerF {
+			u.timer = env.SetTimer(next, sim.TimerKey{Kind: TimerE, Ref: uint64(i)})
+			return
+		}
+	}
+	u.timer = env.SetTimer(f.cfg.TimerF-elapsed, sim.TimerKey{Kind: TimerF, Ref: uint64(i)})
+}
+
+// retransmit is Timer E: send the same request again (same branch).
 func (f *Fleet) retransmit(env sim.Env, i uint32, id sim.TimerID) {
 	u := &f.ues[i]
-	if u.timerE != id || (u.state != Registering && u.state != Answering) {
+	if u.timer != id || (u.state != Registering && u.state != Answering) {
 		return
 	}
 	f.Stats.Retransmits++
 	u.retx++
 	env.Send(f.cfg.SCSCF, u.req)
-	next := f.cfg.T2
-	if u.retx < 16 {
-		next = min(f.cfg.T1<<u.retx, f.cfg.T2)
-	}
-	u.timerE = env.SetTimer(next, sim.TimerKey{Kind: TimerE, Ref: uint64(i)})
+	f.armTransaction(env, u, i)
 }
 
-// endTransaction stops the client transaction's timers.
+// endTransaction stops the client transaction's timer.
 func (f *Fleet) endTransaction(env sim.Env, u *ue) {
 	env.CancelTimer(u.timer)
-	env.CancelTimer(u.timerE)
-	u.timer, u.timerE, u.req = 0, 0, nil
+	u.timer, u.req = 0, nil
 }
 
 // callID is "<index>-<tag>@regstorm": the UE keeps one Call-ID for all its
