@@ -80,9 +80,12 @@ func (s *SCSCF) keepAVs(impi string, keep func(*authVector) bool) []authVector {
 			out = append(out, list[i])
 		}
 	}
-	if len(out) == 0 {
+	switch len(out) {
+	case 0:
 		delete(s.avs, impi)
 		return nil
+	case len(list):
+		return out // unchanged: the stored slice is already this one
 	}
 	s.avs[impi] = out
 	return out
