@@ -98,6 +98,36 @@ func start(t *testing.T, ctx context.Context, name string, args ...string) *logB
 }
 
 // startLogged is start, also copying the output into logFile.
+// startHSS starts `regstorm hss` with args and waits until it serves Cx.
+func startHSS(t *testing.T, ctx context.Context, bin string, args ...string) *logBuffer {
+	t.Helper()
+	hss := start(t, ctx, bin, append([]string{"hss"}, args...)...)
+	select {
+	case <-hss.waitFor("serving Cx"):
+	case <-time.After(20 * time.Second):
+		t.Fatalf("regstorm hss did not start:\n%s", hss)
+	}
+	return hss
+}
+
+// startKamailio starts the project's Kamailio S-CSCF (interop/kamailio)
+// and waits until its cdp has connected to the HSS on 127.0.0.1:3868 and,
+// briefly, for CER/CEA (I_Open).
+func startKamailio(t *testing.T, ctx context.Context, kdir string) *logBuffer {
+	t.Helper()
+	kam := start(t, ctx, "kamailio", "-f", filepath.Join(kdir, "scscf.cfg"), "-DD", "-E", "-w", kdir, "-m", "256", "-M", "16")
+	select {
+	case <-kam.waitFor("Peer localhost:3868 connected"):
+	case <-time.After(30 * time.Second):
+		t.Fatalf("Kamailio's cdp did not connect to regstorm hss:\n%s", kam)
+	}
+	select {
+	case <-kam.waitFor("I_Open"):
+	case <-time.After(10 * time.Second):
+	}
+	return kam
+}
+
 func startLogged(t *testing.T, ctx context.Context, logFile string, name string, args ...string) *logBuffer {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -148,32 +178,14 @@ func TestKamailioWithRegstormHSS(t *testing.T) {
 	need(t, "kamailio", "sipp", "go")
 	dir := projectDir(t)
 	work := t.TempDir()
-	bin := filepath.Join(work, "regstorm")
-	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(dir, "cmd", "regstorm")).CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := build(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	hss := start(t, ctx, bin, "hss", "--listen", "127.0.0.1:3868", "--origin-host", "localhost", "--origin-realm", "ims.test",
+	startHSS(t, ctx, bin, "--listen", "127.0.0.1:3868", "--origin-host", "localhost", "--origin-realm", "ims.test",
 		"--set", "subscribers.realm=ims.test", "--set", "subscribers.impi=user{n}@ims.test", "--set", "subscribers.impu=sip:user{n}@ims.test",
 		"--set", "ues=1000", "--set", "hss.mar_latency.dist=constant", "--set", "hss.mar_latency.value=20ms")
-	select {
-	case <-hss.waitFor("serving Cx"):
-	case <-time.After(20 * time.Second):
-		t.Fatalf("regstorm hss did not start:\n%s", hss)
-	}
 	kdir := filepath.Join(dir, "interop", "kamailio")
-	kam := start(t, ctx, "kamailio", "-f", filepath.Join(kdir, "scscf.cfg"), "-DD", "-E", "-w", kdir, "-m", "256", "-M", "16")
-	select {
-	case <-kam.waitFor("Peer localhost:3868 connected"):
-	case <-time.After(30 * time.Second):
-		t.Fatalf("Kamailio's cdp did not connect to regstorm hss:\n%s", kam)
-	}
-	// cdp completes CER/CEA right after connecting.
-	select {
-	case <-kam.waitFor("I_Open"):
-	case <-time.After(10 * time.Second):
-	}
+	kam := startKamailio(t, ctx, kdir)
 	const n = 20
 	users := "SEQUENTIAL\n"
 	for i := 1; i <= n; i++ {
@@ -223,10 +235,7 @@ func TestKamailioFullAKAWithSIPp(t *testing.T) {
 	need(t, "kamailio", "sipp", "go")
 	dir := projectDir(t)
 	work := t.TempDir()
-	bin := filepath.Join(work, "regstorm")
-	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(dir, "cmd", "regstorm")).CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := build(t)
 	k, op := []byte("0123456789abcdef"), []byte("fedcba9876543210")
 	opc, err := wmilenage.ComputeOPc(k, op)
 	if err != nil {
@@ -236,25 +245,11 @@ func TestKamailioFullAKAWithSIPp(t *testing.T) {
 	os.WriteFile(subs, []byte(fmt.Sprintf("imsi,impi,impu,k,opc,amf,sqn\n001010000000006,akauser6@ims.test,sip:akauser6@ims.test,%x,%x,5a5a,0\n", k, opc)), 0o644)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	hss := start(t, ctx, bin, "hss", "--listen", "127.0.0.1:3868", "--origin-host", "localhost", "--origin-realm", "ims.test",
+	hss := startHSS(t, ctx, bin, "--listen", "127.0.0.1:3868", "--origin-host", "localhost", "--origin-realm", "ims.test",
 		"--set", "ues=1", "--set", "subscribers.realm=ims.test", "--set", "subscribers.file="+subs,
 		"--fixed-rand", "00000000000000000000000011223344")
-	select {
-	case <-hss.waitFor("serving Cx"):
-	case <-time.After(20 * time.Second):
-		t.Fatalf("regstorm hss did not start:\n%s", hss)
-	}
 	kdir := filepath.Join(dir, "interop", "kamailio")
-	kam := start(t, ctx, "kamailio", "-f", filepath.Join(kdir, "scscf.cfg"), "-DD", "-E", "-w", kdir, "-m", "256", "-M", "16")
-	select {
-	case <-kam.waitFor("Peer localhost:3868 connected"):
-	case <-time.After(30 * time.Second):
-		t.Fatalf("Kamailio's cdp did not connect to regstorm hss:\n%s", kam)
-	}
-	select {
-	case <-kam.waitFor("I_Open"):
-	case <-time.After(10 * time.Second):
-	}
+	kam := startKamailio(t, ctx, kdir)
 	csv := filepath.Join(work, "aka.csv")
 	os.WriteFile(csv, []byte("SEQUENTIAL\nakauser6\n"), 0o644)
 	cmd := exec.CommandContext(ctx, "sipp", "-sf", filepath.Join(kdir, "sipp-register-aka.xml"), "-inf", csv, "-au", "akauser6@ims.test",
@@ -305,10 +300,7 @@ func runLive(t *testing.T, n int, marLatency string) results.VariantSummary {
 	need(t, "kamailio", "go")
 	dir := projectDir(t)
 	work := t.TempDir()
-	bin := filepath.Join(work, "regstorm")
-	if out, err := exec.Command("go", "build", "-o", bin, filepath.Join(dir, "cmd", "regstorm")).CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := build(t)
 	profile := filepath.Join(work, "live.yaml")
 	// The simulated S-CSCF is set up as interop/kamailio is: fr_timer at
 	// its 30 s default, cdp TransactionTimeout 10 s.

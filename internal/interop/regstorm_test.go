@@ -70,12 +70,7 @@ scscf: {cdp_tc: 1s}
 variants:
   - {name: v, preset: kamailio-5.6}
 `), 0o644)
-	hss := start(t, ctx, bin, "hss", profile, "--listen", hssAddr, "--origin-host", "hss.ims.example.org")
-	select {
-	case <-hss.waitFor("serving Cx"):
-	case <-time.After(20 * time.Second):
-		t.Fatalf("regstorm hss did not start:\n%s", hss)
-	}
+	startHSS(t, ctx, bin, profile, "--listen", hssAddr, "--origin-host", "hss.ims.example.org")
 	sc := start(t, ctx, bin, "scscf", profile, "--listen", transport+":"+sipAddr, "--hss", hssAddr, "--log")
 	select {
 	case <-sc.waitFor("Peer hss State I_Open"):
@@ -111,13 +106,8 @@ func TestSIPpAgainstRegstormSCSCF(t *testing.T) {
 	sipAddr, hssAddr := freeAddr(t, "udp"), freeAddr(t, "tcp")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	hss := start(t, ctx, bin, "hss", "--listen", hssAddr, "--origin-host", "hss.ims.test", "--origin-realm", "ims.test",
+	startHSS(t, ctx, bin, "--listen", hssAddr, "--origin-host", "hss.ims.test", "--origin-realm", "ims.test",
 		"--set", "subscribers.realm=ims.test", "--set", "subscribers.impi=user{n}@ims.test", "--set", "subscribers.impu=sip:user{n}@ims.test")
-	select {
-	case <-hss.waitFor("serving Cx"):
-	case <-time.After(20 * time.Second):
-		t.Fatalf("regstorm hss did not start:\n%s", hss)
-	}
 	sc := start(t, ctx, bin, "scscf", "--listen", "udp:"+sipAddr, "--hss", hssAddr, "--set", "subscribers.realm=ims.test",
 		"--set", "scscf.cdp_tc=1s", "--preset", "kamailio-6.1", "--log")
 	select {
@@ -237,13 +227,8 @@ func TestSIPpAKAAgainstRegstormSCSCF(t *testing.T) {
 	subs := filepath.Join(work, "subs.csv")
 	os.WriteFile(subs, []byte(fmt.Sprintf("imsi,impi,impu,k,opc,amf,sqn\n001010000000006,akauser6@ims.test,sip:akauser6@ims.test,%x,%x,5a5a,0\n", k, opc)), 0o644)
 	sets := []string{"--set", "ues=1", "--set", "subscribers.realm=ims.test", "--set", "subscribers.file=" + subs}
-	hss := start(t, ctx, bin, append([]string{"hss", "--listen", hssAddr, "--origin-host", "hss.ims.test", "--origin-realm", "ims.test",
+	startHSS(t, ctx, bin, append([]string{"--listen", hssAddr, "--origin-host", "hss.ims.test", "--origin-realm", "ims.test",
 		"--fixed-rand", "00000000000000000000000011223344"}, sets...)...)
-	select {
-	case <-hss.waitFor("serving Cx"):
-	case <-time.After(20 * time.Second):
-		t.Fatalf("regstorm hss did not start:\n%s", hss)
-	}
 	sc := start(t, ctx, bin, append([]string{"scscf", "--listen", "udp:" + sipAddr, "--hss", hssAddr, "--set", "scscf.cdp_tc=1s", "--log"}, sets...)...)
 	select {
 	case <-sc.waitFor("Peer hss State I_Open"):
