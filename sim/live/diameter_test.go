@@ -17,7 +17,7 @@ import (
 )
 
 // startHSS runs the HSS core live on a loopback port.
-func startHSS(t *testing.T, marLatency time.Duration, faults ...hss.Fault) (string, subscriber.Population) {
+func startHSS(t testing.TB, marLatency time.Duration, faults ...hss.Fault) (string, subscriber.Population) {
 	t.Helper()
 	impi, _ := subscriber.ParseTemplate("user{n}@ims.test")
 	impu, _ := subscriber.ParseTemplate("sip:user{n}@ims.test")
@@ -44,9 +44,9 @@ func startHSS(t *testing.T, marLatency time.Duration, faults ...hss.Fault) (stri
 
 // cxClient connects a go-diameter client (CER/CEA) whose MAAs and SAAs
 // arrive on the returned channel.
-func cxClient(t *testing.T, addr string) (<-chan struct{}, diam.Conn, chan *diam.Message) {
+func cxClient(t testing.TB, addr string) (<-chan struct{}, diam.Conn, chan *diam.Message) {
 	t.Helper()
-	answers := make(chan *diam.Message, 4)
+	answers := make(chan *diam.Message, 1024)
 	mux := sm.New(&sm.Settings{OriginHost: "scscf.ims.test", OriginRealm: "ims.test", VendorID: cx.VendorID,
 		ProductName: "regstorm-test", Dict: cx.Dict()})
 	for _, code := range []uint32{cx.CmdMultimediaAuth, cx.CmdServerAssignment} {
@@ -187,19 +187,8 @@ func TestLiveHSSOverTCP(t *testing.T) {
 // connection (loopback, 64 requests in flight, no injected latency; client
 // and server share the 2 cores).
 func BenchmarkLiveHSSMAA(b *testing.B) {
-	addr, _ := startHSS(&testing.T{}, 0)
-	answers := make(chan struct{}, 1024)
-	mux := sm.New(&sm.Settings{OriginHost: "scscf.ims.test", OriginRealm: "ims.test", VendorID: cx.VendorID, ProductName: "bench", Dict: cx.Dict()})
-	mux.HandleIdx(diam.CommandIndex{AppID: cx.AppID, Code: cx.CmdMultimediaAuth}, diam.HandlerFunc(func(c diam.Conn, m *diam.Message) { answers <- struct{}{} }))
-	cli := &sm.Client{Dict: cx.Dict(), Handler: mux, MaxRetransmits: 1, RetransmitInterval: time.Second,
-		VendorSpecificApplicationID: []*diam.AVP{diam.NewAVP(avp.VendorSpecificApplicationID, avp.Mbit, 0, &diam.GroupedAVP{AVP: []*diam.AVP{
-			diam.NewAVP(avp.AuthApplicationID, avp.Mbit, 0, datatype.Unsigned32(cx.AppID)),
-			diam.NewAVP(avp.VendorID, avp.Mbit, 0, datatype.Unsigned32(cx.VendorID))}})}}
-	conn, err := cli.DialNetwork("tcp", addr)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
+	addr, _ := startHSS(b, 0)
+	_, conn, answers := cxClient(b, addr)
 	const window = 64
 	sent := 0
 	send := func() {
