@@ -258,6 +258,17 @@ func (h *HSS) answerAfter(env sim.Env, r request, msg sim.Message, d sim.Dist, m
 		}
 		delay = time.Duration(float64(delay) * mult)
 	}
+	if !h.hasPeerDown {
+		// Nothing can stop the answer once it is made: it leaves after
+		// its latency without a timer of its own.
+		delay = max(delay, 0)
+		env.SendAfter(delay, r.from, msg)
+		if c := h.cfg.Collector; c != nil && mar {
+			c.Record(c.HSSMAR, env.Now()+delay-r.arrived)
+		}
+		return
+	}
+	// A peer_down phase loses the answers still held when it starts.
 	h.next++
 	h.pending[h.next] = pending{to: r.from, msg: msg, arrived: r.arrived, mar: mar}
 	env.SetTimer(delay, sim.TimerKey{Kind: TimerAnswer, Ref: h.next})

@@ -55,6 +55,10 @@ type Env interface {
 	Self() NodeID
 	// Send delivers msg to node to after the link's latency.
 	Send(to NodeID, msg Message)
+	// SendAfter sends msg once d has passed, as a timer armed now whose
+	// handler sends msg would, without the timer's event: a core's own
+	// processing delay before an answer leaves (the HSS's injected latency).
+	SendAfter(d time.Duration, to NodeID, msg Message)
 	// SetTimer arms a timer that fires after d (d < 0 is treated as 0).
 	SetTimer(d time.Duration, key TimerKey) TimerID
 	// CancelTimer disarms a timer; a fired, cancelled or zero id is a no-op.

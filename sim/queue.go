@@ -5,16 +5,17 @@ import "time"
 // event is the queue entry, stored by value and free of pointers: the
 // message waits in the runtime's slab (msg is its slot + 1), so moving
 // events in the heaps needs no write barriers and the garbage collector
-// never scans the queue.
+// never scans the queue. Fields are ordered for a 48-byte entry.
 type event struct {
-	at   time.Duration
-	seq  uint64
-	to   NodeID
-	from NodeID
-	kind EventKind
-	key  TimerKey
-	id   TimerID // timers only; its low 32 bits are the slot
-	msg  uint32
+	at      time.Duration
+	seq     uint64
+	id      TimerID // timers only; its low 32 bits are the slot
+	ref     uint64  // TimerKey.Ref
+	keyKind uint32  // TimerKey.Kind
+	msg     uint32
+	to      uint16
+	from    uint16
+	kind    EventKind
 }
 
 func (a *event) before(b *event) bool {
@@ -37,27 +38,22 @@ func (a *event) before(b *event) bool {
 //     re-registrations of an idle population).
 //
 // Order is exactly (at, seq): a bucket joins the heap before any event at
-// or after its start is popped. Timers are indexed by slot, so a cancelled
-// timer leaves the queue at once.
+// or after its start is popped. A timer cancelled while in the wheel leaves
+// it at once (its slot indexes its place); one cancelled in a heap (due
+// within the current bucket, or beyond the wheel) stays there and is
+// dropped when it comes up, since its slot generation no longer matches.
+// Heap moves therefore touch only the heap, not a per-timer index.
 const (
 	bucketWidth = 16 * time.Millisecond
 	wheelSize   = 4096 // buckets: a span of 65.5 s
 	wheelSpan   = bucketWidth * wheelSize
+	spareMin    = 1 << 16 // events of drained bucket capacity always kept for reuse
 )
 
-// where a timer slot's event is: heap (near or far) and index, or bucket
-// and index.
-const (
-	inNone uint8 = iota
-	inNear
-	inFar
-	inWheel
-)
-
+// loc is where a timer slot's event sits in the wheel.
 type loc struct {
-	in     uint8
 	bucket uint16
-	idx    int32
+	idx    int32 // -1: not in the wheel
 }
 
 type queue struct {
@@ -65,112 +61,96 @@ type queue struct {
 	wheel     [wheelSize][]event
 	inWheel   int
 	cursor    time.Duration // start of the earliest bucket not yet moved to near
-	pos       []loc         // timer slot -> location
+	pos       []loc         // timer slot -> place in the wheel
+	spare     [][]event     // drained bucket arrays, for reuse
+	spareCap  int           // their total capacity, at most max(inWheel, spareMin)
 }
 
-type heap4 struct {
-	e  []event
-	in uint8
-}
+type heap4 struct{ e []event }
 
-func newQueue() queue { return queue{near: heap4{in: inNear}, far: heap4{in: inFar}} }
+func newQueue() queue { return queue{} }
 
 func (q *queue) len() int { return len(q.near.e) + len(q.far.e) + q.inWheel }
-
-func (q *queue) track(e *event, l loc) {
-	if e.kind == EvTimer {
-		q.pos[uint32(e.id)] = l
-	}
-}
-
-func (q *queue) setPos(h *heap4, i int) { q.track(&h.e[i], loc{in: h.in, idx: int32(i)}) }
-
-func (q *queue) swap(h *heap4, i, j int) {
-	h.e[i], h.e[j] = h.e[j], h.e[i]
-	q.setPos(h, i)
-	q.setPos(h, j)
-}
 
 func bucketOf(at time.Duration) int { return int((at / bucketWidth) % wheelSize) }
 
 func (q *queue) push(e event) {
-	if e.kind == EvTimer {
-		slot := int(uint32(e.id))
-		for len(q.pos) <= slot {
-			q.pos = append(q.pos, loc{})
-		}
-	}
 	switch {
 	case e.at < q.cursor:
-		q.pushHeap(&q.near, e)
+		q.near.push(e)
 	case e.at < q.cursor+wheelSpan:
 		b := bucketOf(e.at)
-		q.wheel[b] = append(q.wheel[b], e)
+		list := q.wheel[b]
+		if cap(list) == 0 {
+			if n := len(q.spare); n > 0 {
+				list = q.spare[n-1][:0]
+				q.spare[n-1] = nil
+				q.spare = q.spare[:n-1]
+				q.spareCap -= cap(list)
+			}
+		}
+		list = append(list, e)
+		q.wheel[b] = list
 		q.inWheel++
-		q.track(&e, loc{in: inWheel, bucket: uint16(b), idx: int32(len(q.wheel[b]) - 1)})
+		if e.kind == EvTimer {
+			slot := int(uint32(e.id))
+			for len(q.pos) <= slot {
+				q.pos = append(q.pos, loc{idx: -1})
+			}
+			q.pos[slot] = loc{bucket: uint16(b), idx: int32(len(list) - 1)}
+		}
 	default:
-		q.pushHeap(&q.far, e)
+		q.far.push(e)
 	}
 }
 
-func (q *queue) pushHeap(h *heap4, e event) {
+func (h *heap4) push(e event) {
 	h.e = append(h.e, e)
-	i := len(h.e) - 1
-	q.setPos(h, i)
-	q.up(h, i)
-}
-
-func (q *queue) up(h *heap4, i int) {
+	x := h.e
+	i := len(x) - 1
 	for i > 0 {
 		p := (i - 1) / 4
-		if !h.e[i].before(&h.e[p]) {
+		if !e.before(&x[p]) {
 			break
 		}
-		q.swap(h, i, p)
+		x[i] = x[p]
 		i = p
 	}
+	x[i] = e
 }
 
-func (q *queue) down(h *heap4, i int) {
-	n := len(h.e)
+// pop removes the earliest event (the heap is not empty).
+func (h *heap4) pop() event {
+	x := h.e
+	top := x[0]
+	n := len(x) - 1
+	last := x[n]
+	x = x[:n]
+	h.e = x
+	if n == 0 {
+		return top
+	}
+	i := 0
 	for {
 		c := 4*i + 1
 		if c >= n {
-			return
+			break
 		}
 		m := c
 		end := min(c+4, n)
 		for j := c + 1; j < end; j++ {
-			if h.e[j].before(&h.e[m]) {
+			if x[j].before(&x[m]) {
 				m = j
 			}
 		}
-		if !h.e[m].before(&h.e[i]) {
-			return
+		if !x[m].before(&last) {
+			break
 		}
-		q.swap(h, i, m)
+		x[i] = x[m]
 		i = m
 	}
-}
-
-// removeAt takes the event at index i out of heap h.
-func (q *queue) removeAt(h *heap4, i int) event {
-	e := h.e[i]
-	if e.kind == EvTimer {
-		q.pos[uint32(e.id)] = loc{}
-	}
-	n := len(h.e) - 1
-	if i != n {
-		h.e[i] = h.e[n]
-		q.setPos(h, i)
-	}
-	h.e[n] = event{} // drop the Message reference for the GC
-	h.e = h.e[:n]
-	if i < n {
-		q.down(h, i)
-		q.up(h, i)
-	}
-	return e
+	x[i] = last
+	return top
 }
 
 // removeBucket takes entry i out of bucket b (swap with the last).
@@ -179,9 +159,10 @@ func (q *queue) removeBucket(b int, i int) {
 	n := len(list) - 1
 	if i != n {
 		list[i] = list[n]
-		q.track(&list[i], loc{in: inWheel, bucket: uint16(b), idx: int32(i)})
+		if list[i].kind == EvTimer {
+			q.pos[uint32(list[i].id)].idx = int32(i)
+		}
 	}
-	list[n] = event{}
 	q.wheel[b] = list[:n]
 	q.inWheel--
 }
@@ -201,15 +182,20 @@ func (q *queue) settle() {
 			return
 		}
 		b := bucketOf(q.cursor)
-		for _, e := range q.wheel[b] {
-			q.pushHeap(&q.near, e)
+		list := q.wheel[b]
+		for i := range list {
+			if list[i].kind == EvTimer {
+				q.pos[uint32(list[i].id)].idx = -1
+			}
+			q.near.push(list[i])
 		}
-		q.inWheel -= len(q.wheel[b])
-		if cap(q.wheel[b]) > 1024 {
-			q.wheel[b] = nil // a burst's bucket: give the memory back
-		} else {
-			clear(q.wheel[b])
-			q.wheel[b] = q.wheel[b][:0]
+		q.inWheel -= len(list)
+		q.wheel[b] = nil
+		// Keep the array for a later bucket while spares hold no more than
+		// the wheel itself (a burst's memory is given back as it drains).
+		if c := cap(list); c > 0 && q.spareCap+c <= max(q.inWheel, spareMin) {
+			q.spare = append(q.spare, list[:0])
+			q.spareCap += c
 		}
 		q.cursor += bucketWidth
 	}
@@ -221,12 +207,16 @@ func (q *queue) settle() {
 	}
 }
 
-// top returns the heap holding the earliest event, after settling.
+// top returns the heap holding the earliest event, after settling, or nil
+// when the queue is empty.
 func (q *queue) top() *heap4 {
 	q.settle()
 	n, f := &q.near, &q.far
 	switch {
 	case len(f.e) == 0:
+		if len(n.e) == 0 {
+			return nil
+		}
 		return n
 	case len(n.e) == 0:
 		return f
@@ -236,22 +226,22 @@ func (q *queue) top() *heap4 {
 	return n
 }
 
-func (q *queue) pop() event { return q.removeAt(q.top(), 0) }
+func (q *queue) pop() event { return q.top().pop() }
 
-// cancel removes the timer of a slot, if it is queued.
-func (q *queue) cancel(slot uint32) {
+// cancel removes the timer id from the wheel if it waits there; elsewhere
+// it stays, stale, until it comes up.
+func (q *queue) cancel(id TimerID) {
+	slot := uint32(id)
 	if int(slot) >= len(q.pos) {
 		return
 	}
-	switch l := q.pos[slot]; l.in {
-	case inNear:
-		q.removeAt(&q.near, int(l.idx))
-	case inFar:
-		q.removeAt(&q.far, int(l.idx))
-	case inWheel:
-		q.pos[slot] = loc{}
+	l := q.pos[slot]
+	if l.idx < 0 {
+		return
+	}
+	list := q.wheel[l.bucket]
+	if int(l.idx) < len(list) && list[l.idx].id == id && list[l.idx].kind == EvTimer {
 		q.removeBucket(int(l.bucket), int(l.idx))
 	}
+	q.pos[slot].idx = -1
 }
-
-func (q *queue) peekAt() time.Duration { return q.top().e[0].at }

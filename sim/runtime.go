@@ -96,6 +96,9 @@ func (rt *Runtime) AddNode(name string, h Handler) NodeID {
 			panic(fmt.Sprintf("sim: duplicate node name %q", name)) // programming error in wiring
 		}
 	}
+	if len(rt.nodes) > 1<<16-1 {
+		panic("sim: more than 65,535 nodes") // events carry node ids in 16 bits
+	}
 	rt.nodes = append(rt.nodes, node{name: name, handler: h, rng: NewStream(rt.seed, name)})
 	id := NodeID(len(rt.nodes) - 1)
 	for i := range rt.links {
@@ -141,7 +144,7 @@ func (rt *Runtime) push(e event) {
 // any handler (bootstrapping a run, or a test firing a timer by name).
 func (rt *Runtime) ArmTimer(n NodeID, at time.Duration, key TimerKey) TimerID {
 	id := rt.newTimerID()
-	rt.push(event{at: max(at, rt.now), to: n, kind: EvTimer, key: key, id: id})
+	rt.push(event{at: max(at, rt.now), to: uint16(n), kind: EvTimer, keyKind: key.Kind, ref: key.Ref, id: id})
 	return id
 }
 
@@ -149,7 +152,7 @@ func (rt *Runtime) ArmTimer(n NodeID, at time.Duration, key TimerKey) TimerID {
 // by from (tests and adapters).
 func (rt *Runtime) Deliver(at time.Duration, from, to NodeID, msg Message) {
 	rt.inFlight++
-	rt.push(event{at: max(at, rt.now), to: to, from: from, kind: EvMessage, msg: rt.park(msg)})
+	rt.push(event{at: max(at, rt.now), to: uint16(to), from: uint16(from), kind: EvMessage, msg: rt.park(msg)})
 }
 
 func (rt *Runtime) newTimerID() TimerID {
@@ -164,12 +167,19 @@ func (rt *Runtime) newTimerID() TimerID {
 	return TimerID(uint64(rt.gens[slot])<<32 | uint64(slot))
 }
 
-// live reports whether id is armed, and if so retires it.
-func (rt *Runtime) retire(id TimerID) bool {
+// armed reports whether id is a timer armed and not yet fired or cancelled.
+func (rt *Runtime) armed(id TimerID) bool {
 	slot := uint32(id)
-	if id == 0 || int(slot) >= len(rt.gens) || rt.gens[slot] != uint32(id>>32) {
+	return id != 0 && int(slot) < len(rt.gens) && rt.gens[slot] == uint32(id>>32)
+}
+
+// retire ends timer id (fired or cancelled) and frees its slot; it reports
+// whether id was armed.
+func (rt *Runtime) retire(id TimerID) bool {
+	if !rt.armed(id) {
 		return false
 	}
+	slot := uint32(id)
 	rt.gens[slot]++
 	if rt.gens[slot] == 0 {
 		rt.gens[slot] = 1
@@ -182,7 +192,7 @@ func (rt *Runtime) retire(id TimerID) bool {
 // the next event lies beyond deadline (deadline <= 0 means no deadline).
 func (rt *Runtime) Run(deadline time.Duration) Stats {
 	var ev Event
-	for rt.q.len() > 0 {
+	for {
 		if rt.stats.Events&4095 == 0 {
 			if rt.interrupted.Load() {
 				return rt.stats
@@ -191,30 +201,38 @@ func (rt *Runtime) Run(deadline time.Duration) Stats {
 				rt.Progress(rt.now, rt.stats.Events)
 			}
 		}
-		if deadline > 0 && rt.q.peekAt() > deadline {
-			rt.now = max(rt.now, deadline)
-			return rt.stats
+		h := rt.q.top()
+		if h == nil {
+			break
 		}
-		e := rt.q.pop()
-		if e.kind == EvTimer && !rt.retire(e.id) {
+		if t := &h.e[0]; t.kind == EvTimer && !rt.armed(t.id) {
+			h.pop() // cancelled while in a heap
 			rt.stats.Stale++
 			continue
 		}
-		if e.kind == EvMessage {
+		if deadline > 0 && h.e[0].at > deadline {
+			rt.now = max(rt.now, deadline)
+			return rt.stats
+		}
+		e := h.pop()
+		if e.kind == EvTimer {
+			rt.retire(e.id)
+		} else {
 			rt.inFlight--
 		}
 		rt.now = e.at
 		rt.stats.Events++
 		rt.stats.Reached = e.at
-		ev = Event{Kind: e.kind, From: e.from, Timer: e.key, ID: e.id}
+		ev = Event{Kind: e.kind, From: NodeID(e.from), Timer: TimerKey{Kind: e.keyKind, Ref: e.ref}, ID: e.id}
 		if e.msg != 0 {
 			ev.Msg = rt.unpark(e.msg)
 		}
+		to := NodeID(e.to)
 		if rt.Trace != nil {
-			rt.Trace(e.at, e.to, &ev)
+			rt.Trace(e.at, to, &ev)
 		}
-		rt.cur = e.to
-		rt.nodes[e.to].handler.Handle(rt, ev)
+		rt.cur = to
+		rt.nodes[to].handler.Handle(rt, ev)
 		rt.cur = NoNode
 		if rt.StopWhen != nil && rt.StopWhen() {
 			rt.stats.Exhausted = true
@@ -231,19 +249,21 @@ func (rt *Runtime) Now() time.Duration { return rt.now }
 func (rt *Runtime) Self() NodeID       { return rt.cur }
 func (rt *Runtime) Rand() *rand.Rand   { return rt.nodes[rt.cur].rng }
 
-func (rt *Runtime) Send(to NodeID, msg Message) {
+func (rt *Runtime) Send(to NodeID, msg Message) { rt.SendAfter(0, to, msg) }
+
+func (rt *Runtime) SendAfter(d time.Duration, to NodeID, msg Message) {
 	from := rt.cur
 	rt.stats.Sent++
 	if p := rt.loss[from][to]; p > 0 && rt.netRand.Float64() < p {
 		rt.stats.Dropped++
 		return
 	}
-	d := rt.links[from][to]
-	if d == nil {
-		d = rt.DefaultLink
+	l := rt.links[from][to]
+	if l == nil {
+		l = rt.DefaultLink
 	}
 	rt.inFlight++
-	rt.push(event{at: rt.now + max(0, d.Sample(rt.netRand)), to: to, from: from, kind: EvMessage, msg: rt.park(msg)})
+	rt.push(event{at: rt.now + max(0, d) + max(0, l.Sample(rt.netRand)), to: uint16(to), from: uint16(from), kind: EvMessage, msg: rt.park(msg)})
 }
 
 // park stores a message in flight in the slab and returns its reference.
@@ -269,13 +289,13 @@ func (rt *Runtime) unpark(ref uint32) Message {
 
 func (rt *Runtime) SetTimer(d time.Duration, key TimerKey) TimerID {
 	id := rt.newTimerID()
-	rt.push(event{at: rt.now + max(0, d), to: rt.cur, kind: EvTimer, key: key, id: id})
+	rt.push(event{at: rt.now + max(0, d), to: uint16(rt.cur), kind: EvTimer, keyKind: key.Kind, ref: key.Ref, id: id})
 	return id
 }
 
 func (rt *Runtime) CancelTimer(id TimerID) {
 	if rt.retire(id) {
-		rt.q.cancel(uint32(id))
+		rt.q.cancel(id)
 	}
 }
 

@@ -173,8 +173,8 @@ func BenchmarkHold(b *testing.B) {
 				e := rt.q.pop()
 				rt.retire(e.id)
 				rt.now = e.at
-				rt.cur = e.to
-				rt.nodes[e.to].handler.Handle(rt, Event{Kind: e.kind, Timer: e.key, ID: e.id})
+				rt.cur = NodeID(e.to)
+				rt.nodes[e.to].handler.Handle(rt, Event{Kind: e.kind, Timer: TimerKey{Kind: e.keyKind, Ref: e.ref}, ID: e.id})
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 		})

@@ -93,6 +93,10 @@ func (n *Node) Run() {
 	for {
 		select {
 		case ev := <-n.events:
+			if ev.Kind == evSend {
+				n.Send(ev.From, ev.Msg)
+				continue
+			}
 			if ev.Kind == sim.EvTimer && ev.ID != 0 {
 				if _, ok := n.armed[ev.ID]; !ok {
 					continue // cancelled after it fired
@@ -132,6 +136,23 @@ func (n *Node) Send(to sim.NodeID, msg sim.Message) {
 	if err := out(msg); err != nil {
 		n.report(err)
 	}
+}
+
+// evSend is the loop's own event: a SendAfter whose delay has passed
+// (From is the destination).
+const evSend sim.EventKind = 255
+
+func (n *Node) SendAfter(d time.Duration, to sim.NodeID, msg sim.Message) {
+	if d <= 0 {
+		n.Send(to, msg)
+		return
+	}
+	time.AfterFunc(d, func() {
+		select {
+		case n.events <- sim.Event{Kind: evSend, From: to, Msg: msg}:
+		case <-n.done:
+		}
+	})
 }
 
 func (n *Node) report(err error) {
