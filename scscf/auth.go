@@ -26,7 +26,7 @@ const (
 
 // authVector is one stored vector (ims_auth auth_vector).
 type authVector struct {
-	impu      string
+	impi      string // the pair is (impi, the user's IMPU)
 	nonce     string // base64(RAND‖AUTN)
 	xres      [16]byte
 	xresLen   uint8
@@ -65,29 +65,29 @@ func (s *SCSCF) avLive(av *authVector, now time.Duration) bool {
 	return now >= av.validFrom && now < s.purgedAt(av.expires)
 }
 
-// prune drops a user's purged vectors (the purge timer's effect) and
-// returns the live list.
-func (s *SCSCF) prune(impi string, now time.Duration) []authVector {
-	return s.keepAVs(impi, func(av *authVector) bool { return now < s.purgedAt(av.expires) })
+// userOf is the IMPU record of a transaction.
+func (s *SCSCF) userOf(t *txn) *user { return &s.users.slab[t.user] }
+
+// prune drops the purged vectors of (impi, u) (the purge timer's effect)
+// and returns u's vector list; callers pick the entries of impi.
+func (s *SCSCF) prune(u *user, impi string, now time.Duration) []authVector {
+	return s.keepAVs(u, impi, func(av *authVector) bool { return now < s.purgedAt(av.expires) })
 }
 
-// keepAVs keeps the user's vectors for which keep is true and returns them.
-func (s *SCSCF) keepAVs(impi string, keep func(*authVector) bool) []authVector {
-	list := s.avs[impi]
+// keepAVs keeps the vectors of (impi, u) for which keep is true, and every
+// vector of another IMPI, and returns u's list.
+func (s *SCSCF) keepAVs(u *user, impi string, keep func(*authVector) bool) []authVector {
+	list := u.avs
 	out := list[:0]
 	for i := range list {
-		if keep(&list[i]) {
+		if list[i].impi != impi || keep(&list[i]) {
 			out = append(out, list[i])
 		}
 	}
-	switch len(out) {
-	case 0:
-		delete(s.avs, impi)
-		return nil
-	case len(list):
-		return out // unchanged: the stored slice is already this one
+	if len(out) == 0 {
+		out = nil
 	}
-	s.avs[impi] = out
+	u.avs = out
 	return out
 }
 
@@ -119,10 +119,10 @@ func (s *SCSCF) challenge(env sim.Env, t *txn) {
 // challengeFromCache sends a 401 from an UNUSED vector without a MAR.
 func (s *SCSCF) challengeFromCache(env sim.Env, t *txn) bool {
 	now := env.Now()
-	list := s.prune(t.impi, now)
+	list := s.prune(s.userOf(t), t.impi, now)
 	for i := range list {
 		av := &list[i]
-		if av.state == avUnused && av.impu == t.req.AOR && s.avLive(av, now) {
+		if av.state == avUnused && av.impi == t.impi && s.avLive(av, now) {
 			s.Stats.DirectChallenge++
 			av.state = avSent
 			av.expires = now + s.cfg.AVTimeout
@@ -203,7 +203,8 @@ func (s *SCSCF) marCallback(env sim.Env, kind callbackKind, label uint64, t *txn
 			// even when the reply was refused (§6.5, §9).
 			av.validFrom = now + s.cfg.AVStoreDelay
 			av.expires = now + s.cfg.AVTimeout
-			s.avs[t.impi] = append(s.prune(t.impi, now), av)
+			u := s.userOf(t)
+			u.avs = append(s.prune(u, t.impi, now), av)
 		}
 		t.returnAVP = 1
 	} else {
@@ -218,7 +219,7 @@ func (s *SCSCF) marCallback(env sim.Env, kind callbackKind, label uint64, t *txn
 }
 
 func (s *SCSCF) newAV(env sim.Env, t *txn, it *cx.AuthItem, st avState, from, now time.Duration) authVector {
-	av := authVector{impu: t.req.AOR, state: st, validFrom: from, expires: now + s.cfg.AVTimeout}
+	av := authVector{impi: t.impi, state: st, validFrom: from, expires: now + s.cfg.AVTimeout}
 	switch {
 	case it.Digest != nil:
 		// Digest-MD5: the S-CSCF makes the nonce (16 random bytes).
@@ -239,7 +240,8 @@ func (s *SCSCF) newAV(env sim.Env, t *txn, it *cx.AuthItem, st avState, from, no
 }
 
 func (s *SCSCF) addAV(env sim.Env, t *txn, it *cx.AuthItem, st avState, from, now time.Duration) {
-	s.avs[t.impi] = append(s.prune(t.impi, now), s.newAV(env, t, it, st, from, now))
+	u := s.userOf(t)
+	u.avs = append(s.prune(u, t.impi, now), s.newAV(env, t, it, st, from, now))
 }
 
 // classifyMAA maps an MAA to the SIP reply ims_auth sends (§5.1 step 4).
@@ -297,30 +299,32 @@ func (s *SCSCF) routeResyncReply(env sim.Env, t *txn) {
 func (s *SCSCF) authenticate(env sim.Env, t *txn) authResult {
 	cr := t.req.Auth
 	now := env.Now()
-	list := s.prune(cr.Username, now)
-	t.impi = cr.Username
+	u := s.userOf(t)
+	impi := cr.Username
+	list := s.prune(u, impi, now)
+	t.impi = impi
 	if s.cfg.MaxNonceReuse > 0 {
 		for i := range list {
 			av := &list[i]
-			if av.state == avUsed && av.nonce == cr.Nonce && av.impu == t.req.AOR {
+			if av.impi == impi && av.state == avUsed && av.nonce == cr.Nonce {
 				ok := s.digestOK(av, cr, av.useNB+1)
 				if ok {
 					av.useNB++
 					if av.useNB >= s.cfg.MaxNonceReuse {
-						s.removeAV(cr.Username, i)
+						s.removeAV(u, i)
 					}
 					return authOK
 				}
-				s.removeAV(cr.Username, i)
+				s.removeAV(u, i)
 				return authBad
 			}
 		}
 	}
 	// Every USED vector becomes USELESS before a SENT one is looked up.
-	list = s.dropState(cr.Username, avUsed)
+	list = s.dropState(u, impi, avUsed)
 	for i := range list {
 		av := &list[i]
-		if av.state != avSent || av.nonce != cr.Nonce {
+		if av.impi != impi || av.state != avSent || av.nonce != cr.Nonce {
 			continue
 		}
 		if now < av.validFrom {
@@ -332,11 +336,11 @@ func (s *SCSCF) authenticate(env sim.Env, t *txn) authResult {
 				av.useNB = 1
 				av.expires = now + s.cfg.AVUsedTimeout
 			} else {
-				s.removeAV(cr.Username, i)
+				s.removeAV(u, i)
 			}
 			return authOK
 		}
-		s.removeAV(cr.Username, i)
+		s.removeAV(u, i)
 		if cr.AUTS != "" && s.cfg.ResyncEnabled {
 			return authResync
 		}
@@ -346,7 +350,7 @@ func (s *SCSCF) authenticate(env sim.Env, t *txn) authResult {
 		return authResync
 	}
 	for i := range list {
-		if list[i].nonce == cr.Nonce && now < list[i].validFrom {
+		if list[i].impi == impi && list[i].nonce == cr.Nonce && now < list[i].validFrom {
 			s.Stats.AVRaces++
 		}
 	}
@@ -377,18 +381,15 @@ func (s *SCSCF) digestOK(av *authVector, cr *sipmsg.Credentials, wantNC uint32) 
 	return subtle.ConstantTimeCompare(want[:], []byte(cr.Response)) == 1
 }
 
-func (s *SCSCF) removeAV(impi string, i int) {
-	list := s.avs[impi]
-	list = append(list[:i], list[i+1:]...)
-	if len(list) == 0 {
-		delete(s.avs, impi)
-		return
+func (s *SCSCF) removeAV(u *user, i int) {
+	u.avs = append(u.avs[:i], u.avs[i+1:]...)
+	if len(u.avs) == 0 {
+		u.avs = nil
 	}
-	s.avs[impi] = list
 }
 
-func (s *SCSCF) dropState(impi string, st avState) []authVector {
-	return s.keepAVs(impi, func(av *authVector) bool { return av.state != st })
+func (s *SCSCF) dropState(u *user, impi string, st avState) []authVector {
+	return s.keepAVs(u, impi, func(av *authVector) bool { return av.state != st })
 }
 
 // resyncAuth is ims_www_resync_auth("REG_RESYNC_REPLY") (authorize.c,

@@ -30,6 +30,7 @@ func (k callbackKind) result() results.CallbackKind {
 
 // cdpTrans is a cdp transaction (cdp transaction.c cdp_add_trans).
 type cdpTrans struct {
+	hbh   uint32
 	label uint64
 	kind  callbackKind
 	timer sim.TimerID
@@ -40,7 +41,7 @@ type cdpTrans struct {
 type cdpJob struct {
 	hbh uint32
 	msg sim.Message
-	ct  *cdpTrans // taken at dequeue; nil if the transaction timed out
+	ct  cdpTrans // taken at dequeue; hbh 0 if the transaction timed out
 	t   *txn      // looked up (referenced) by the callback
 }
 
@@ -75,16 +76,20 @@ func (s *SCSCF) sendDiameter(env sim.Env, t *txn, kind callbackKind, h *cx.Heade
 	if t != nil {
 		label = t.label
 	}
-	ct := &cdpTrans{label: label, kind: kind, sent: now}
+	if s.nextHBH == 0 {
+		s.nextHBH = 1 // wrapped: 0 marks an empty cdp slot
+		h.HopByHop, h.EndToEnd = 1, 1
+	}
+	ct := cdpTrans{hbh: s.nextHBH, label: label, kind: kind, sent: now}
 	ct.timer = env.SetTimer(s.cdpTimeoutAt(now)-now, sim.TimerKey{Kind: TimerCDP, Ref: uint64(s.nextHBH)})
-	s.cdp[s.nextHBH] = ct
+	s.cdp.put(ct)
 	env.Send(s.cfg.HSS, msg)
 }
 
 // answerArrived queues a Diameter answer for the cdp workers.
 func (s *SCSCF) answerArrived(env sim.Env, hbh uint32, msg sim.Message) {
 	if c := s.cfg.Collector; c != nil {
-		if ct, ok := s.cdp[hbh]; ok {
+		if ct, ok := s.cdp.get(uint64(hbh)); ok {
 			switch ct.kind {
 			case cbMAR, cbResync:
 				c.Record(c.MARRTT, env.Now()-ct.sent)
@@ -107,15 +112,15 @@ func (s *SCSCF) answerArrived(env sim.Env, hbh uint32, msg sim.Message) {
 // the transaction (an answer without one is dropped silently, §3.1), and
 // the module callback's lookup takes a reference on the SIP transaction.
 func (s *SCSCF) cdpTake(env sim.Env, j *cdpJob) {
-	ct, ok := s.cdp[j.hbh]
+	ct, ok := s.cdp.get(uint64(j.hbh))
 	if !ok {
 		s.Stats.LateAnswers++
 		return
 	}
-	delete(s.cdp, j.hbh)
+	s.cdp.del(uint64(j.hbh))
 	env.CancelTimer(ct.timer)
 	j.ct = ct
-	if t := s.txns[ct.label]; t != nil && !t.deleted && ct.label != 0 {
+	if t, _ := s.txns.get(ct.label); t != nil && !t.deleted {
 		t.refs++
 		j.t = t
 	}
@@ -123,7 +128,7 @@ func (s *SCSCF) cdpTake(env sim.Env, j *cdpJob) {
 
 // cdpFinish runs the module callback when the worker's service ends.
 func (s *SCSCF) cdpFinish(env sim.Env, j cdpJob) {
-	if j.ct == nil {
+	if j.ct.hbh == 0 {
 		return
 	}
 	if d := env.Now() - j.ct.sent; d > 500*time.Millisecond {
@@ -139,20 +144,20 @@ func (s *SCSCF) cdpFinish(env sim.Env, j cdpJob) {
 // cdpTimeout is cdp_trans_timer firing for one transaction: the callback
 // runs in the cdp timer process with is_timeout set.
 func (s *SCSCF) cdpTimeout(env sim.Env, hbh uint32) {
-	ct, ok := s.cdp[hbh]
+	ct, ok := s.cdp.get(uint64(hbh))
 	if !ok {
 		return
 	}
-	delete(s.cdp, hbh)
+	s.cdp.del(uint64(hbh))
 	s.Stats.CDPTimeouts++
 	var t *txn
-	if c := s.txns[ct.label]; c != nil && !c.deleted {
+	if c, _ := s.txns.get(ct.label); c != nil && !c.deleted {
 		t = c
 	}
 	s.callback(env, ct, t, nil)
 }
 
-func (s *SCSCF) callback(env sim.Env, ct *cdpTrans, t *txn, msg sim.Message) {
+func (s *SCSCF) callback(env sim.Env, ct cdpTrans, t *txn, msg sim.Message) {
 	switch ct.kind {
 	case cbMAR, cbResync:
 		maa, _ := msg.(*cx.MAA)

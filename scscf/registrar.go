@@ -23,7 +23,7 @@ type binding struct {
 func (s *SCSCF) save(env sim.Env, t *txn) {
 	t.returnAVP = -2
 	req := t.req
-	_, registered := s.bindings[req.AOR]
+	registered := s.userOf(t).bound
 	t.expires = s.grantExpires(req.Expires)
 	avail := uint32(0)
 	switch {
@@ -85,7 +85,7 @@ func (s *SCSCF) sarCallback(env sim.Env, label uint64, t *txn, saa *cx.SAA) {
 	}
 	var granted int32
 	if t.expires == 0 {
-		s.unbind(env, t.req.AOR)
+		s.users.unbind(s.userOf(t))
 	} else {
 		s.bind(env, t)
 		granted = int32(t.expires - t.expires*s.cfg.ExpiresBufferPercent/100)
@@ -108,20 +108,9 @@ func (s *SCSCF) bind(env sim.Env, t *txn) {
 	s.nextBind++
 	d := time.Duration(t.expires) * time.Second
 	b := binding{impi: t.impi, contact: t.req.Contact, expiresAt: env.Now() + d, id: s.nextBind}
-	if old, ok := s.bindings[t.req.AOR]; ok {
-		delete(s.expiries, old.id)
-	}
-	s.bindings[t.req.AOR] = b
-	s.expiries[b.id] = t.req.AOR
-	s.expiry.push(expiryEntry{at: b.expiresAt, id: b.id})
+	s.users.setBound(s.userOf(t), b)
+	s.expiry.push(expiryEntry{at: b.expiresAt, id: b.id, user: t.user})
 	s.armExpiry(env)
-}
-
-func (s *SCSCF) unbind(env sim.Env, impu string) {
-	if old, ok := s.bindings[impu]; ok {
-		delete(s.expiries, old.id)
-		delete(s.bindings, impu)
-	}
 }
 
 // armExpiry keeps one usrloc timer on the earliest pending expiry.
@@ -145,16 +134,16 @@ func (s *SCSCF) contactsExpired(env sim.Env) {
 	s.expiryTimer = 0
 	for len(s.expiry) > 0 && s.expiry[0].at <= env.Now() {
 		e := s.expiry.pop()
-		impu, ok := s.expiries[e.id]
-		if !ok {
-			continue // refreshed or removed since
+		u := &s.users.slab[e.user]
+		if !u.bound || u.b.id != e.id {
+			continue // refreshed or removed since (binding ids are never reused)
 		}
-		b := s.bindings[impu]
-		delete(s.expiries, e.id)
-		delete(s.bindings, impu)
+		impi, impu := u.b.impi, u.impu
+		s.users.unbind(u)
+		s.users.release(e.user)
 		s.Stats.TimeoutDeregs++
 		s.Stats.SARs++
-		m := &cx.SAR{UserName: b.impi, PublicIdentity: impu, ServerName: s.cfg.Name, AssignmentType: cx.TimeoutDeregistration, UserDataAvailable: 1}
+		m := &cx.SAR{UserName: impi, PublicIdentity: impu, ServerName: s.cfg.Name, AssignmentType: cx.TimeoutDeregistration, UserDataAvailable: 1}
 		s.sendDiameter(env, nil, cbSARTimeoutDereg, &m.Header, m)
 	}
 	s.armExpiry(env)
@@ -162,8 +151,9 @@ func (s *SCSCF) contactsExpired(env sim.Env) {
 
 // expiryEntry is a pointer-free usrloc expiry record.
 type expiryEntry struct {
-	at time.Duration
-	id uint64
+	at   time.Duration
+	id   uint64 // binding id
+	user uint32 // index of the IMPU's record
 }
 
 // expiryHeap is a binary min-heap of expiry entries ordered by (at, id).
@@ -231,7 +221,7 @@ func (s *SCSCF) GrantedExpires(requested int32) (stored uint32, returned int32) 
 // is armed with the first registration of the run).
 func (s *SCSCF) Preload(impu, impi, contact string, expiresAt time.Duration) {
 	s.nextBind++
-	s.bindings[impu] = binding{impi: impi, contact: contact, expiresAt: expiresAt, id: s.nextBind}
-	s.expiries[s.nextBind] = impu
-	s.expiry.push(expiryEntry{at: expiresAt, id: s.nextBind})
+	u, i := s.users.get(impu)
+	s.users.setBound(u, binding{impi: impi, contact: contact, expiresAt: expiresAt, id: s.nextBind})
+	s.expiry.push(expiryEntry{at: expiresAt, id: s.nextBind, user: i})
 }

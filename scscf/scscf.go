@@ -66,12 +66,9 @@ type sipJob struct {
 // SCSCF is the core. It implements sim.Handler.
 type SCSCF struct {
 	cfg         Config
-	txns        map[uint64]*txn
-	byBranch    map[string]*txn // tm's hash table: the REGISTER transaction by top Via branch
-	cdp         map[uint32]*cdpTrans
-	avs         map[string][]authVector // by IMPI
-	bindings    map[string]binding      // usrloc, by IMPU
-	expiries    map[uint64]string       // binding id -> IMPU
+	txns        seqTable[*txn]     // tm's cells by label
+	cdp         seqTable[cdpTrans] // cdp transactions by hop-by-hop id
+	users       users              // per IMPU: tm hash entry, auth vectors, usrloc record
 	expiry      expiryHeap              // pending contact expiries
 	expiryAt    time.Duration
 	expiryTimer sim.TimerID
@@ -137,12 +134,7 @@ func New(cfg Config) (*SCSCF, error) {
 	}
 	s := &SCSCF{
 		cfg:      cfg,
-		txns:     map[uint64]*txn{},
-		byBranch: map[string]*txn{},
-		cdp:      map[uint32]*cdpTrans{},
-		avs:      map[string][]authVector{},
-		bindings: map[string]binding{},
-		expiries: map[uint64]string{},
+		users:    users{byIMPU: map[string]uint32{}},
 		sip:      sim.Pool[sipJob]{Kind: TimerSIPWorker, Servers: cfg.Children, QueueCap: cfg.SIPQueue, Service: cfg.SIPService},
 		cdw:      sim.Pool[cdpJob]{Kind: TimerCDPWorker, Servers: cfg.CDPWorkers, QueueCap: cfg.CDPQueue, Service: cfg.CDPService},
 	}
@@ -157,17 +149,17 @@ func (s *SCSCF) Suspended() int { return s.suspended }
 func (s *SCSCF) OnWait() int { return s.onWait }
 
 // Live is the number of transactions still in the hash table.
-func (s *SCSCF) Live() int { return len(s.txns) }
+func (s *SCSCF) Live() int { return s.txns.n }
 
 // Idle reports whether no transaction, Diameter request or queued message
 // is left (usrloc contacts may remain).
 func (s *SCSCF) Idle() bool {
-	return len(s.txns) == 0 && len(s.cdp) == 0 && s.sip.Busy() == 0 && s.sip.Queued() == 0 &&
+	return s.txns.n == 0 && s.cdp.n == 0 && s.sip.Busy() == 0 && s.sip.Queued() == 0 &&
 		s.cdw.Busy() == 0 && s.cdw.Queued() == 0
 }
 
 // Registered is the number of IMPUs with a usrloc contact.
-func (s *SCSCF) Registered() int { return len(s.bindings) }
+func (s *SCSCF) Registered() int { return s.users.bound }
 
 // SIPPool and CDPPool expose the process pools' counters.
 func (s *SCSCF) SIPPool() sim.PoolStats { return s.sip.Stats }
@@ -195,11 +187,11 @@ func (s *SCSCF) Handle(env sim.Env, ev sim.Event) {
 	case sim.EvTimer:
 		switch ev.Timer.Kind {
 		case TimerFR:
-			if t := s.txns[ev.Timer.Ref]; t != nil && t.fr == ev.ID {
+			if t, _ := s.txns.get(ev.Timer.Ref); t != nil && t.fr == ev.ID {
 				s.frFired(env, t)
 			}
 		case TimerWait:
-			if t := s.txns[ev.Timer.Ref]; t != nil && t.wait == ev.ID {
+			if t, _ := s.txns.get(ev.Timer.Ref); t != nil && t.wait == ev.ID {
 				s.waitFired(env, t)
 			}
 		case TimerCDP:
@@ -228,7 +220,8 @@ func (s *SCSCF) Handle(env sim.Env, ev sim.Event) {
 
 // register is route[REGISTER] of the modelled configuration.
 func (s *SCSCF) register(env sim.Env, from sim.NodeID, req *sipmsg.Request) {
-	t := s.liveByBranch(req.Branch)
+	u, ui := s.users.get(req.AOR)
+	t := u.liveByBranch(req.Branch)
 	if t != nil {
 		s.Stats.Retransmissions++
 		// t_check_trans() / t_newtran() on a retransmission: the stored
@@ -242,7 +235,7 @@ func (s *SCSCF) register(env sim.Env, from sim.NodeID, req *sipmsg.Request) {
 		// Without t_check_trans() the route runs again on the existing
 		// transaction (§6.3 "custom configs").
 	} else {
-		t = s.newTxn(env, from, req)
+		t = s.newTxn(env, from, req, u, ui)
 	}
 	cr := req.Auth
 	if cr == nil || cr.Response == "" && cr.AUTS == "" {

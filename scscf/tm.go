@@ -49,6 +49,9 @@ type txn struct {
 	refs      int // references held by callbacks in progress
 	deleted   bool
 
+	user       uint32 // index of the IMPU's record
+	nextOfUser *txn   // the IMPU's next older live transaction
+
 	impi      string
 	sarType   uint32
 	expires   uint32 // granted registration expiry, seconds
@@ -66,22 +69,41 @@ func (s *SCSCF) tmExpiry(now, timeout time.Duration) time.Duration {
 	return (now/t)*t + ((timeout+t-1)/t)*t
 }
 
-func (s *SCSCF) liveByBranch(branch string) *txn {
-	if t := s.byBranch[branch]; t != nil && !t.deleted {
-		return t
+// liveByBranch is t_lookup_request (t_lookup.c) for a REGISTER: the
+// newest live transaction of this IMPU whose top Via branch matches
+// (RFC 3261 §17.2.3).
+func (u *user) liveByBranch(branch string) *txn {
+	for t := u.txns; t != nil; t = t.nextOfUser {
+		if !t.deleted && t.req.Branch == branch {
+			return t
+		}
 	}
 	return nil
 }
 
 // newTxn is t_newtran().
-func (s *SCSCF) newTxn(env sim.Env, from sim.NodeID, req *sipmsg.Request) *txn {
+func (s *SCSCF) newTxn(env sim.Env, from sim.NodeID, req *sipmsg.Request, u *user, ui uint32) *txn {
 	s.nextLabel++
 	now := env.Now()
-	t := &txn{label: s.nextLabel, from: from, req: req, createdAt: now, eol: now + s.cfg.MaxNonInvLifetime}
-	s.txns[t.label] = t
-	s.byBranch[req.Branch] = t
+	t := &txn{label: s.nextLabel, from: from, req: req, createdAt: now, eol: now + s.cfg.MaxNonInvLifetime,
+		user: ui, nextOfUser: u.txns}
+	u.txns = t
+	s.txns.put(t)
 	s.Stats.Transactions++
 	return t
+}
+
+// unlinkTxn takes a freed transaction off its IMPU's list.
+func (s *SCSCF) unlinkTxn(t *txn) {
+	u := &s.users.slab[t.user]
+	for p := &u.txns; *p != nil; p = &(*p).nextOfUser {
+		if *p == t {
+			*p = t.nextOfUser
+			break
+		}
+	}
+	t.nextOfUser = nil
+	s.users.release(t.user)
 }
 
 // suspend is t_suspend() with add_blind_uac(): only the FR timer of the
@@ -186,17 +208,15 @@ func (s *SCSCF) waitFired(env sim.Env, t *txn) {
 		s.suspended--
 		s.Stats.FreedSuspended++
 	}
-	delete(s.txns, t.label)
-	if s.byBranch[t.req.Branch] == t {
-		delete(s.byBranch, t.req.Branch)
-	}
+	s.txns.del(t.label)
+	s.unlinkTxn(t)
 	s.gauges(env)
 }
 
 // lookup is t_lookup_ident_filter (t_lookup.c): a transaction on its WAIT
 // timer is "not found" when filtering.
 func (s *SCSCF) lookup(label uint64, filter Strategy) *txn {
-	t := s.txns[label]
+	t, _ := s.txns.get(label)
 	if t == nil || t.deleted {
 		return nil
 	}
@@ -213,7 +233,7 @@ func (s *SCSCF) cont(env sim.Env, label uint64, filter Strategy, route func(env 
 	t := s.lookup(label, filter)
 	if t == nil {
 		var ctx *txn
-		if c := s.txns[label]; c != nil {
+		if c, _ := s.txns.get(label); c != nil {
 			ctx = c
 		}
 		s.logf(env, ctx, s.cfg.LogLevelWarn, "tm ["+s.cfg.LogLine+"]", "t_continue_helper(): active transaction not found")

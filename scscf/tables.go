@@ -1,0 +1,168 @@
+package scscf
+
+// keyed is an entry of a seqTable: its key, 0 for an empty slot.
+type keyed interface{ tableKey() uint64 }
+
+// seqTable holds entries under sequentially issued keys (tm labels, cdp
+// hop-by-hop ids) in a ring indexed by key modulo its size, so a lookup is
+// one index instead of a hash probe over a million-entry map. The ring
+// doubles when a new key would land on a live older entry; with keys issued
+// in order and entries living for bounded times (WAIT at most
+// TM_LIFETIME_LIMIT, cdp at most its timeout), its size follows the number
+// of keys issued within an entry's lifetime.
+type seqTable[V keyed] struct {
+	ring []V
+	n    int
+}
+
+func (t *seqTable[V]) get(k uint64) (V, bool) {
+	var zero V
+	if len(t.ring) == 0 || k == 0 {
+		return zero, false
+	}
+	v := t.ring[k&uint64(len(t.ring)-1)]
+	if v.tableKey() != k {
+		return zero, false
+	}
+	return v, true
+}
+
+func (t *seqTable[V]) put(v V) {
+	k := v.tableKey()
+	for {
+		if len(t.ring) > 0 {
+			slot := &t.ring[k&uint64(len(t.ring)-1)]
+			if (*slot).tableKey() == 0 {
+				*slot = v
+				t.n++
+				return
+			}
+		}
+		t.grow()
+	}
+}
+
+func (t *seqTable[V]) del(k uint64) {
+	if len(t.ring) == 0 || k == 0 {
+		return
+	}
+	slot := &t.ring[k&uint64(len(t.ring)-1)]
+	if (*slot).tableKey() == k {
+		var zero V
+		*slot = zero
+		t.n--
+	}
+}
+
+// grow doubles the ring until every live entry has a slot of its own.
+func (t *seqTable[V]) grow() {
+	size := max(1024, 2*len(t.ring))
+	for {
+		ring := make([]V, size)
+		ok := true
+		for _, v := range t.ring {
+			k := v.tableKey()
+			if k == 0 {
+				continue
+			}
+			slot := &ring[k&uint64(size-1)]
+			if (*slot).tableKey() != 0 {
+				ok = false
+				break
+			}
+			*slot = v
+		}
+		if ok {
+			t.ring = ring
+			return
+		}
+		size *= 2
+	}
+}
+
+func (t *txn) tableKey() uint64 {
+	if t == nil {
+		return 0
+	}
+	return t.label
+}
+
+func (c cdpTrans) tableKey() uint64 { return uint64(c.hbh) }
+
+// user is what the S-CSCF holds for one public identity, found with one
+// lookup per message: tm's transactions for it (the hash entry a REGISTER
+// and its retransmissions meet), ims_auth's vectors (auth_userdata of an
+// (IMPI, IMPU) pair, authorize.h), and usrloc's record (ims_usrloc_scscf
+// impurecord with its contact).
+type user struct {
+	impu  string
+	txns  *txn         // live transactions, newest first (txn.nextOfUser)
+	avs   []authVector // vectors of every IMPI registering this IMPU
+	bound bool         // usrloc holds a contact
+	b     binding
+}
+
+// empty reports whether the record holds nothing and can go.
+func (u *user) empty() bool { return u.txns == nil && len(u.avs) == 0 && !u.bound }
+
+// users is the S-CSCF's per-IMPU state: a map from IMPU to a slot of a
+// slab, so the expiry heap can name a user by index without pointers.
+type users struct {
+	byIMPU map[string]uint32
+	slab   []user
+	free   []uint32
+	bound  int
+}
+
+// find returns the user of impu, or nil.
+func (us *users) find(impu string) (*user, uint32) {
+	i, ok := us.byIMPU[impu]
+	if !ok {
+		return nil, 0
+	}
+	return &us.slab[i], i
+}
+
+// get returns the user of impu, creating it.
+func (us *users) get(impu string) (*user, uint32) {
+	if u, i := us.find(impu); u != nil {
+		return u, i
+	}
+	var i uint32
+	if n := len(us.free); n > 0 {
+		i = us.free[n-1]
+		us.free = us.free[:n-1]
+	} else {
+		us.slab = append(us.slab, user{})
+		i = uint32(len(us.slab) - 1)
+	}
+	us.slab[i] = user{impu: impu}
+	us.byIMPU[impu] = i
+	return &us.slab[i], i
+}
+
+// release drops the user at index i if it holds nothing any more.
+func (us *users) release(i uint32) {
+	u := &us.slab[i]
+	if !u.empty() {
+		return
+	}
+	delete(us.byIMPU, u.impu)
+	*u = user{}
+	us.free = append(us.free, i)
+}
+
+// setBound stores u's usrloc contact; unbind removes it.
+func (us *users) setBound(u *user, b binding) {
+	if !u.bound {
+		us.bound++
+	}
+	u.bound, u.b = true, b
+}
+
+func (us *users) unbind(u *user) {
+	if u.bound {
+		us.bound--
+	}
+	u.bound, u.b = false, binding{}
+}
