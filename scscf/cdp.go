@@ -42,7 +42,7 @@ type cdpJob struct {
 	hbh uint32
 	msg sim.Message
 	ct  cdpTrans // taken at dequeue; hbh 0 if the transaction timed out
-	t   *txn      // looked up (referenced) by the callback
+	t   *txn     // looked up (referenced) by the callback
 }
 
 // cdpTimeoutAt is when cdp_trans_timer fires for a request sent at now:

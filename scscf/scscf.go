@@ -69,7 +69,7 @@ type SCSCF struct {
 	txns        seqTable[*txn]     // tm's cells by label
 	cdp         seqTable[cdpTrans] // cdp transactions by hop-by-hop id
 	users       users              // per IMPU: tm hash entry, auth vectors, usrloc record
-	expiry      expiryHeap              // pending contact expiries
+	expiry      expiryHeap         // pending contact expiries
 	expiryAt    time.Duration
 	expiryTimer sim.TimerID
 	nextLabel   uint64
@@ -133,10 +133,10 @@ func New(cfg Config) (*SCSCF, error) {
 		return nil, err
 	}
 	s := &SCSCF{
-		cfg:      cfg,
-		users:    users{byIMPU: map[string]uint32{}},
-		sip:      sim.Pool[sipJob]{Kind: TimerSIPWorker, Servers: cfg.Children, QueueCap: cfg.SIPQueue, Service: cfg.SIPService},
-		cdw:      sim.Pool[cdpJob]{Kind: TimerCDPWorker, Servers: cfg.CDPWorkers, QueueCap: cfg.CDPQueue, Service: cfg.CDPService},
+		cfg:   cfg,
+		users: users{byIMPU: map[string]uint32{}},
+		sip:   sim.Pool[sipJob]{Kind: TimerSIPWorker, Servers: cfg.Children, QueueCap: cfg.SIPQueue, Service: cfg.SIPService},
+		cdw:   sim.Pool[cdpJob]{Kind: TimerCDPWorker, Servers: cfg.CDPWorkers, QueueCap: cfg.CDPQueue, Service: cfg.CDPService},
 	}
 	s.cdw.OnStart = s.cdpTake
 	return s, nil
