@@ -66,7 +66,7 @@ func (s *SCSCF) avLive(av *authVector, now time.Duration) bool {
 }
 
 // userOf is the IMPU record of a transaction.
-func (s *SCSCF) userOf(t *txn) *user { return &s.users.slab[t.user] }
+func (s *SCSCF) userOf(t *txn) *user { return s.users.at(t.user) }
 
 // prune drops the purged vectors of (impi, u) (the purge timer's effect)
 // and returns u's vector list; callers pick the entries of impi.

@@ -134,7 +134,7 @@ func (s *SCSCF) contactsExpired(env sim.Env) {
 	s.expiryTimer = 0
 	for len(s.expiry) > 0 && s.expiry[0].at <= env.Now() {
 		e := s.expiry.pop()
-		u := &s.users.slab[e.user]
+		u := s.users.at(e.user)
 		if !u.bound || u.b.id != e.id {
 			continue // refreshed or removed since (binding ids are never reused)
 		}
@@ -221,7 +221,7 @@ func (s *SCSCF) GrantedExpires(requested int32) (stored uint32, returned int32) 
 // is armed with the first registration of the run).
 func (s *SCSCF) Preload(impu, impi, contact string, expiresAt time.Duration) {
 	s.nextBind++
-	u, i := s.users.get(impu)
+	u, i := s.users.get(impu, 0)
 	s.users.setBound(u, binding{impi: impi, contact: contact, expiresAt: expiresAt, id: s.nextBind})
 	s.expiry.push(expiryEntry{at: expiresAt, id: s.nextBind, user: i})
 }

@@ -220,7 +220,7 @@ func (s *SCSCF) Handle(env sim.Env, ev sim.Event) {
 
 // register is route[REGISTER] of the modelled configuration.
 func (s *SCSCF) register(env sim.Env, from sim.NodeID, req *sipmsg.Request) {
-	u, ui := s.users.get(req.AOR)
+	u, ui := s.users.get(req.AOR, req.Sub)
 	t := u.liveByBranch(req.Branch)
 	if t != nil {
 		s.Stats.Retransmissions++

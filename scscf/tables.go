@@ -105,27 +105,53 @@ type user struct {
 // empty reports whether the record holds nothing and can go.
 func (u *user) empty() bool { return u.txns == nil && len(u.avs) == 0 && !u.bound }
 
-// users is the S-CSCF's per-IMPU state: a map from IMPU to a slot of a
-// slab, so the expiry heap can name a user by index without pointers.
+// users is the S-CSCF's per-IMPU state: records in a slab of fixed-size
+// chunks (stable addresses, no copying as it grows; the expiry heap names a
+// user by index), found by IMPU through a map, or through the simulated
+// UE's subscriber index (sipmsg.Request.Sub) checked against the IMPU.
 type users struct {
 	byIMPU map[string]uint32
-	slab   []user
+	bySub  []uint32 // Sub -> 1 + index; 0 unknown
+	chunks [][]user
+	n      uint32 // slots handed out
 	free   []uint32
 	bound  int
 }
 
+const userChunk = 1 << 12
+
+func (us *users) at(i uint32) *user { return &us.chunks[i/userChunk][i%userChunk] }
+
 // find returns the user of impu, or nil.
-func (us *users) find(impu string) (*user, uint32) {
+func (us *users) find(impu string, sub uint32) (*user, uint32) {
+	if sub != 0 && int(sub) < len(us.bySub) {
+		if j := us.bySub[sub]; j != 0 {
+			if u := us.at(j - 1); u.impu == impu {
+				return u, j - 1
+			}
+		}
+	}
 	i, ok := us.byIMPU[impu]
 	if !ok {
 		return nil, 0
 	}
-	return &us.slab[i], i
+	us.noteSub(sub, i)
+	return us.at(i), i
+}
+
+func (us *users) noteSub(sub, i uint32) {
+	if sub == 0 {
+		return
+	}
+	for int(sub) >= len(us.bySub) {
+		us.bySub = append(us.bySub, make([]uint32, max(1024, len(us.bySub)))...)
+	}
+	us.bySub[sub] = i + 1
 }
 
 // get returns the user of impu, creating it.
-func (us *users) get(impu string) (*user, uint32) {
-	if u, i := us.find(impu); u != nil {
+func (us *users) get(impu string, sub uint32) (*user, uint32) {
+	if u, i := us.find(impu, sub); u != nil {
 		return u, i
 	}
 	var i uint32
@@ -133,17 +159,22 @@ func (us *users) get(impu string) (*user, uint32) {
 		i = us.free[n-1]
 		us.free = us.free[:n-1]
 	} else {
-		us.slab = append(us.slab, user{})
-		i = uint32(len(us.slab) - 1)
+		if us.n%userChunk == 0 {
+			us.chunks = append(us.chunks, make([]user, userChunk))
+		}
+		i = us.n
+		us.n++
 	}
-	us.slab[i] = user{impu: impu}
+	u := us.at(i)
+	*u = user{impu: impu}
 	us.byIMPU[impu] = i
-	return &us.slab[i], i
+	us.noteSub(sub, i)
+	return u, i
 }
 
 // release drops the user at index i if it holds nothing any more.
 func (us *users) release(i uint32) {
-	u := &us.slab[i]
+	u := us.at(i)
 	if !u.empty() {
 		return
 	}

@@ -95,7 +95,7 @@ func (s *SCSCF) newTxn(env sim.Env, from sim.NodeID, req *sipmsg.Request, u *use
 
 // unlinkTxn takes a freed transaction off its IMPU's list.
 func (s *SCSCF) unlinkTxn(t *txn) {
-	u := &s.users.slab[t.user]
+	u := s.users.at(t.user)
 	for p := &u.txns; *p != nil; p = &(*p).nextOfUser {
 		if *p == t {
 			*p = t.nextOfUser

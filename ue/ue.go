@@ -377,6 +377,7 @@ func (f *Fleet) send(env sim.Env, i uint32, cr *sipmsg.Credentials) {
 		Contact:    "sip:ue" + strconv.FormatUint(uint64(i), 10) + "@127.0.0.1",
 		Expires:    f.cfg.Expires,
 		Auth:       cr,
+		Sub:        i + 1,
 	}
 	if u.proc == procDeregister {
 		req.Expires = 0

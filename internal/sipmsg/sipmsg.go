@@ -13,6 +13,11 @@ type Request struct {
 	Contact    string // contact URI
 	Expires    int32  // Expires / contact expires; -1 when absent
 	Auth       *Credentials
+	// Sub is simulation-only and never on the wire: 1 + the sending UE's
+	// subscriber index, 0 when unknown (live traffic). A core may use it
+	// to find its state for the AOR without hashing, and must check that
+	// the state it finds is the AOR's.
+	Sub uint32
 }
 
 // Credentials is an Authorization header (RFC 2617 §3.2.2, RFC 3310 §3.3).
