@@ -141,6 +141,7 @@ func (s *SCSCF) reply(env sim.Env, t *txn, r *sipmsg.Response) bool {
 	}
 	r.CallID, r.Branch, r.FromTag, r.CSeq, r.To = t.req.CallID, t.req.Branch, t.req.FromTag, t.req.CSeq, t.req.AOR
 	r.ToTag = toTag(t.label)
+	r.Sub = t.req.Sub
 	if t.suspended && t.frAt != 0 && env.Now() > t.frAt {
 		s.Stats.LateFinals++ // impossible by construction; checked by Invariants
 	}

@@ -18,8 +18,10 @@ type Pool[J any] struct {
 	QueueCap int // jobs waiting beyond the busy servers; < 0 means unbounded
 	Service  Dist
 	// OnStart, when set, sees a job as its service begins (after its
-	// wait in the queue), e.g. to take a transaction at dequeue time.
+	// wait in the queue), e.g. to take a transaction at dequeue time. It
+	// must not submit to the same pool.
 	OnStart func(env Env, j *J)
+	scratch J // the job OnStart sees on the disabled path (a pointer into the pool, so no job escapes to the heap)
 
 	queue   []queued[J] // ring buffer
 	head, n int
@@ -69,7 +71,11 @@ func (p *Pool[J]) Submit(env Env, j J) (job J, now, ok bool) {
 		p.Stats.Started++
 		p.Stats.Completed++
 		if p.OnStart != nil {
-			p.OnStart(env, &j)
+			p.scratch = j
+			p.OnStart(env, &p.scratch)
+			j = p.scratch
+			var zero J
+			p.scratch = zero
 		}
 		return j, true, true
 	}
@@ -109,10 +115,10 @@ func (p *Pool[J]) start(env Env, q queued[J]) {
 	}
 	p.Stats.Wait += env.Now() - q.at
 	q.at = env.Now()
-	if p.OnStart != nil {
-		p.OnStart(env, &q.job)
-	}
 	p.slots[slot] = q
+	if p.OnStart != nil {
+		p.OnStart(env, &p.slots[slot].job)
+	}
 	p.busy++
 	p.Stats.Started++
 	env.SetTimer(p.Service.Sample(env.Rand()), TimerKey{Kind: p.Kind, Ref: uint64(slot)})

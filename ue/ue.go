@@ -367,14 +367,22 @@ func (f *Fleet) send(env sim.Env, i uint32, cr *sipmsg.Credentials) {
 	u := &f.ues[i]
 	u.cseq++
 	r := env.Rand()
+	// Each string is built in its own statement: conversions inside one
+	// composite literal may be evaluated after every append to a shared
+	// buffer has run.
+	var buf [48]byte
+	callID := f.callID(i)
+	branch := string(strconv.AppendUint(append(buf[:0], "z9hG4bK"...), r.Uint64(), 36))
+	fromTag := strconv.FormatUint(uint64(r.Uint32()), 36)
+	contact := string(append(strconv.AppendUint(append(buf[:0], "sip:ue"...), uint64(i), 10), "@127.0.0.1"...))
 	req := &sipmsg.Request{
-		CallID:     f.callID(i),
-		Branch:     "z9hG4bK" + strconv.FormatUint(r.Uint64(), 36),
-		FromTag:    strconv.FormatUint(uint64(r.Uint32()), 36),
+		CallID:     callID,
+		Branch:     branch,
+		FromTag:    fromTag,
 		CSeq:       u.cseq,
 		RequestURI: f.uri,
 		AOR:        f.cfg.Population.IMPUOf(i),
-		Contact:    "sip:ue" + strconv.FormatUint(uint64(i), 10) + "@127.0.0.1",
+		Contact:    contact,
 		Expires:    f.cfg.Expires,
 		Auth:       cr,
 		Sub:        i + 1,
@@ -435,7 +443,9 @@ func (f *Fleet) endTransaction(env sim.Env, u *ue) {
 // registrations (RFC 3261 §10.2), and the index lets the fleet route a
 // response to its UE without a lookup table.
 func (f *Fleet) callID(i uint32) string {
-	return strconv.FormatUint(uint64(i), 10) + "-" + strconv.FormatUint(uint64(f.ues[i].callTag), 16) + "@regstorm"
+	var buf [40]byte
+	b := append(strconv.AppendUint(buf[:0], uint64(i), 10), '-')
+	return string(append(strconv.AppendUint(b, uint64(f.ues[i].callTag), 16), "@regstorm"...))
 }
 
 func parseCallID(id string) (uint32, bool) {
@@ -449,13 +459,16 @@ func parseCallID(id string) (uint32, bool) {
 
 func (f *Fleet) response(env sim.Env, r *sipmsg.Response) {
 	f.Stats.Responses++
-	i, ok := parseCallID(r.CallID)
+	i, ok := r.Sub-1, r.Sub != 0
+	if !ok {
+		i, ok = parseCallID(r.CallID)
+	}
 	if !ok || i >= uint32(len(f.ues)) {
 		f.Stats.Stray++
 		return
 	}
 	u := &f.ues[i]
-	if (u.state != Registering && u.state != Answering) || r.CSeq != u.cseq || r.CallID != f.callID(i) {
+	if (u.state != Registering && u.state != Answering) || r.CSeq != u.cseq || u.req == nil || r.CallID != u.req.CallID {
 		f.Stats.Stray++ // a re-sent final reply, or a reply after Timer F
 		return
 	}

@@ -19,9 +19,17 @@ import (
 // with r1..r5 = 64, 0, 32, 64, 96 bits and c1..c5 = 0, 1, 2, 4, 8 (in the
 // last bit positions).
 type milenage struct {
-	block cipher.Block
-	opc   [16]byte
-	temp  [16]byte
+	block     cipher.Block
+	opc       [16]byte
+	temp      [16]byte
+	bin, bout [16]byte // the cipher's buffers: slices of a value already on the heap, so Encrypt through the interface allocates nothing
+}
+
+// enc returns E_K(x).
+func (m *milenage) enc(x [16]byte) [16]byte {
+	m.bin = x
+	m.block.Encrypt(m.bout[:], m.bin[:])
+	return m.bout
 }
 
 func newMilenage(keys *Keys, rand []byte) (*milenage, error) {
@@ -34,7 +42,7 @@ func newMilenage(keys *Keys, rand []byte) (*milenage, error) {
 	for i := range in {
 		in[i] = rand[i] ^ m.opc[i]
 	}
-	m.block.Encrypt(m.temp[:], in[:])
+	m.temp = m.enc(in)
 	return m, nil
 }
 
@@ -62,8 +70,7 @@ func (m *milenage) f1(sqn []byte, amf []byte) (macA, macS [8]byte) {
 	for i := range r {
 		r[i] ^= m.temp[i] // c1 = 0
 	}
-	var out [16]byte
-	m.block.Encrypt(out[:], r[:])
+	out := m.enc(r)
 	for i := range out {
 		out[i] ^= m.opc[i]
 	}
@@ -80,8 +87,7 @@ func (m *milenage) out(r int, c byte) [16]byte {
 	}
 	x = rotl(x, r)
 	x[15] ^= c
-	var o [16]byte
-	m.block.Encrypt(o[:], x[:])
+	o := m.enc(x)
 	for i := range o {
 		o[i] ^= m.opc[i]
 	}

@@ -55,6 +55,10 @@ type Response struct {
 	RegistrarError string
 	// RetryAfter is Retry-After in seconds (RFC 3261 §20.33); 0 = absent.
 	RetryAfter int32
+	// Sub is the request's Sub, returned (simulation-only, never on the
+	// wire): the UE fleet finds the UE without parsing the Call-ID, and
+	// checks the Call-ID.
+	Sub uint32
 }
 
 // Challenge is a WWW-Authenticate header (RFC 2617 §3.2.1, RFC 3310 §3.2).
