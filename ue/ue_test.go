@@ -2,6 +2,8 @@ package ue
 
 import (
 	"encoding/base64"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,5 +172,35 @@ func TestFinalResponseStopsRetransmissions(t *testing.T) {
 	rt.Run(0)
 	if len(reg.reqs) != 3 || rt.Now() != 1500*time.Millisecond {
 		t.Fatalf("requests %d, run ended at %v", len(reg.reqs), rt.Now())
+	}
+}
+
+// TestRequestIdentifiers checks what a REGISTER carries: a unique RFC 3261
+// branch per request, the UE's own contact and Call-ID, and its index as
+// Sub (strings are built from a shared buffer, so a mix-up would show).
+func TestRequestIdentifiers(t *testing.T) {
+	reg := &registrar{reply: func(*sipmsg.Request) *sipmsg.Response { return &sipmsg.Response{Code: 403, Reason: "Forbidden"} }}
+	at := make([]time.Duration, 50)
+	for i := range at {
+		at[i] = time.Duration(i) * time.Millisecond
+	}
+	rt, _, _ := fleet(t, 50, reg, at...)
+	rt.Run(0)
+	if len(reg.reqs) != 50 {
+		t.Fatalf("%d requests, want 50", len(reg.reqs))
+	}
+	branches := map[string]bool{}
+	for _, r := range reg.reqs {
+		i := r.Sub - 1
+		if r.Sub == 0 || !strings.HasPrefix(r.CallID, strconv.Itoa(int(i))+"-") || !strings.HasSuffix(r.CallID, "@regstorm") {
+			t.Fatalf("request Sub %d Call-ID %q", r.Sub, r.CallID)
+		}
+		if want := "sip:ue" + strconv.Itoa(int(i)) + "@127.0.0.1"; r.Contact != want {
+			t.Fatalf("UE %d contact %q, want %q", i, r.Contact, want)
+		}
+		if !strings.HasPrefix(r.Branch, "z9hG4bK") || len(r.Branch) < 10 || branches[r.Branch] {
+			t.Fatalf("UE %d branch %q (repeated or malformed)", i, r.Branch)
+		}
+		branches[r.Branch] = true
 	}
 }
