@@ -44,8 +44,8 @@ func (a *event) before(b *event) bool {
 // dropped when it comes up, since its slot generation no longer matches.
 // Heap moves therefore touch only the heap, not a per-timer index.
 const (
-	bucketWidth = 16 * time.Millisecond
-	wheelSize   = 4096 // buckets: a span of 65.5 s
+	bucketWidth = 4 * time.Millisecond
+	wheelSize   = 16384 // buckets: a span of 65.5 s
 	wheelSpan   = bucketWidth * wheelSize
 	spareMin    = 1 << 16 // events of drained bucket capacity always kept for reuse
 )
