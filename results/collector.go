@@ -176,3 +176,57 @@ type Record struct {
 	Reason   string
 	CSeq     uint32 // 1: ended at the initial REGISTER; 2: at the answer to the challenge
 }
+
+// Merge adds o's measurements to c: counts and histograms add up, the
+// per-second gauges keep the larger value. A partitioned simulation gives
+// each core a collector of its own (cores run on different threads) and
+// merges them once the run is over; records are the UE fleet's alone and
+// are appended in o's order.
+func (c *Collector) Merge(o *Collector) {
+	c.Attempted += o.Attempted
+	c.Succeeded += o.Succeeded
+	c.Failed += o.Failed
+	for k, v := range o.ByCode {
+		c.ByCode[k] += v
+	}
+	for k, v := range o.ByCause {
+		c.ByCause[k] += v
+	}
+	for k, v := range o.Retries {
+		c.Retries[k] += v
+	}
+	if o.Records != nil {
+		c.Records = append(c.Records, o.Records...)
+	}
+	for i := range c.Callbacks {
+		a, b := &c.Callbacks[i], &o.Callbacks[i]
+		a.Invoked += b.Invoked
+		a.RouteExecuted += b.RouteExecuted
+		for k, v := range b.NotExecuted {
+			a.NotExecuted[k] += v
+		}
+	}
+	for _, h := range [...][2]*hdr.Histogram{{c.Registration, o.Registration}, {c.Challenge, o.Challenge},
+		{c.MARRTT, o.MARRTT}, {c.SARRTT, o.SARRTT}, {c.HSSMAR, o.HSSMAR}, {c.HSSQueue, o.HSSQueue}} {
+		h[0].Merge(h[1]) // same range: nothing is dropped
+	}
+	c.clamped += o.clamped
+	for sec := range o.Series.S {
+		x := &o.Series.S[sec]
+		s := c.Series.at(time.Duration(sec) * time.Second)
+		s.Offered += x.Offered
+		s.Succeeded += x.Succeeded
+		s.Failed += x.Failed
+		s.Suspended = max(s.Suspended, x.Suspended)
+		s.OnWait = max(s.OnWait, x.OnWait)
+		s.HSSQueue = max(s.HSSQueue, x.HSSQueue)
+		if x.lat != nil {
+			if s.lat == nil {
+				s.lat = &sketch{}
+			}
+			for i, n := range x.lat {
+				s.lat[i] += n
+			}
+		}
+	}
+}

@@ -190,3 +190,30 @@ func (e *Empirical) Sample(r *rand.Rand) time.Duration {
 func (e *Empirical) String() string {
 	return fmt.Sprintf("empirical(%s, %d bins)", e.source, len(e.cum))
 }
+
+// Floor is the smallest value d can draw, 0 when unknown or unbounded
+// below. A partitioned run uses the floors of the links between its
+// partitions as its lookahead (Runtime.Partition).
+func Floor(d Dist) time.Duration {
+	switch x := d.(type) {
+	case Constant:
+		return max(x.D, 0)
+	case Uniform:
+		return max(x.Min, 0)
+	case Pareto:
+		return max(x.Xm, 0)
+	case *Mixture:
+		m := time.Duration(math.MaxInt64)
+		for _, c := range x.Dists {
+			m = min(m, Floor(c))
+		}
+		return m
+	case *Empirical:
+		m := time.Duration(math.MaxInt64)
+		for _, lo := range x.lo {
+			m = min(m, lo)
+		}
+		return m
+	}
+	return 0
+}

@@ -62,10 +62,27 @@ type Runtime struct {
 
 	interrupted atomic.Bool
 	inFlight    int
+
+	// Partitioned runs (cluster.go): a coordinator holds parts; a part
+	// knows each node's owner (part index + 1) and holds messages for
+	// other parts in its outbox until the window ends.
+	parts     []*Runtime
+	owner     []uint8
+	part      int
+	outbox    [][]remote
+	lookahead time.Duration
+	// Workers bounds the threads of a partitioned run (0: GOMAXPROCS).
+	Workers int
 }
 
 // InFlight is the number of messages sent and not yet delivered.
-func (rt *Runtime) InFlight() int { return rt.inFlight }
+func (rt *Runtime) InFlight() int {
+	n := rt.inFlight
+	for _, p := range rt.parts {
+		n += p.inFlight
+	}
+	return n
+}
 
 // Interrupt asks a running Run to return soon (within a few thousand
 // events); it is the one method safe to call from another goroutine, for
@@ -129,10 +146,32 @@ func (rt *Runtime) SetLink(a, b NodeID, latency Dist, loss float64) {
 }
 
 // Stats returns the counters so far.
-func (rt *Runtime) Stats() Stats { return rt.stats }
+func (rt *Runtime) Stats() Stats {
+	if rt.parts == nil {
+		return rt.stats
+	}
+	st := rt.stats
+	for _, p := range rt.parts {
+		st.Events += p.stats.Events
+		st.Stale += p.stats.Stale
+		st.Sent += p.stats.Sent
+		st.Dropped += p.stats.Dropped
+		st.Reached = max(st.Reached, p.stats.Reached)
+	}
+	return st
+}
 
 // Pending is the number of queued events, stale timers included.
-func (rt *Runtime) Pending() int { return rt.q.len() }
+func (rt *Runtime) Pending() int {
+	n := rt.q.len()
+	for _, p := range rt.parts {
+		n += p.q.len()
+		for _, o := range p.outbox {
+			n += len(o)
+		}
+	}
+	return n
+}
 
 func (rt *Runtime) push(e event) {
 	rt.seq++
@@ -143,6 +182,9 @@ func (rt *Runtime) push(e event) {
 // ArmTimer arms a timer on node n at absolute virtual time at, from outside
 // any handler (bootstrapping a run, or a test firing a timer by name).
 func (rt *Runtime) ArmTimer(n NodeID, at time.Duration, key TimerKey) TimerID {
+	if rt.parts != nil {
+		return rt.parts[rt.owner[n]-1].ArmTimer(n, at, key)
+	}
 	id := rt.newTimerID()
 	rt.push(event{at: max(at, rt.now), to: uint16(n), kind: EvTimer, keyKind: key.Kind, ref: key.Ref, id: id})
 	return id
@@ -151,6 +193,10 @@ func (rt *Runtime) ArmTimer(n NodeID, at time.Duration, key TimerKey) TimerID {
 // Deliver schedules msg to arrive at node to at absolute time at, as if sent
 // by from (tests and adapters).
 func (rt *Runtime) Deliver(at time.Duration, from, to NodeID, msg Message) {
+	if rt.parts != nil {
+		rt.parts[rt.owner[to]-1].Deliver(at, from, to, msg)
+		return
+	}
 	rt.inFlight++
 	rt.push(event{at: max(at, rt.now), to: uint16(to), from: uint16(from), kind: EvMessage, msg: rt.park(msg)})
 }
@@ -191,7 +237,9 @@ func (rt *Runtime) retire(id TimerID) bool {
 // Run delivers events in (time, sequence) order until the queue is empty or
 // the next event lies beyond deadline (deadline <= 0 means no deadline).
 func (rt *Runtime) Run(deadline time.Duration) Stats {
-	var ev Event
+	if rt.parts != nil {
+		return rt.runParts(deadline)
+	}
 	for {
 		if rt.stats.Events&4095 == 0 {
 			if rt.interrupted.Load() {
@@ -214,26 +262,7 @@ func (rt *Runtime) Run(deadline time.Duration) Stats {
 			rt.now = max(rt.now, deadline)
 			return rt.stats
 		}
-		e := h.pop()
-		if e.kind == EvTimer {
-			rt.retire(e.id)
-		} else {
-			rt.inFlight--
-		}
-		rt.now = e.at
-		rt.stats.Events++
-		rt.stats.Reached = e.at
-		ev = Event{Kind: e.kind, From: NodeID(e.from), Timer: TimerKey{Kind: e.keyKind, Ref: e.ref}, ID: e.id}
-		if e.msg != 0 {
-			ev.Msg = rt.unpark(e.msg)
-		}
-		to := NodeID(e.to)
-		if rt.Trace != nil {
-			rt.Trace(e.at, to, &ev)
-		}
-		rt.cur = to
-		rt.nodes[to].handler.Handle(rt, ev)
-		rt.cur = NoNode
+		rt.deliver(h.pop())
 		if rt.StopWhen != nil && rt.StopWhen() {
 			rt.stats.Exhausted = true
 			return rt.stats
@@ -241,6 +270,29 @@ func (rt *Runtime) Run(deadline time.Duration) Stats {
 	}
 	rt.stats.Exhausted = true
 	return rt.stats
+}
+
+// deliver hands a popped live event to its node's handler.
+func (rt *Runtime) deliver(e event) {
+	if e.kind == EvTimer {
+		rt.retire(e.id)
+	} else {
+		rt.inFlight--
+	}
+	rt.now = e.at
+	rt.stats.Events++
+	rt.stats.Reached = e.at
+	ev := Event{Kind: e.kind, From: NodeID(e.from), Timer: TimerKey{Kind: e.keyKind, Ref: e.ref}, ID: e.id}
+	if e.msg != 0 {
+		ev.Msg = rt.unpark(e.msg)
+	}
+	to := NodeID(e.to)
+	if rt.Trace != nil {
+		rt.Trace(e.at, to, &ev)
+	}
+	rt.cur = to
+	rt.nodes[to].handler.Handle(rt, ev)
+	rt.cur = NoNode
 }
 
 // Env implementation; valid while a handler runs.
@@ -263,7 +315,15 @@ func (rt *Runtime) SendAfter(d time.Duration, to NodeID, msg Message) {
 		l = rt.DefaultLink
 	}
 	rt.inFlight++
-	rt.push(event{at: rt.now + max(0, d) + max(0, l.Sample(rt.netRand)), to: uint16(to), from: uint16(from), kind: EvMessage, msg: rt.park(msg)})
+	at := rt.now + max(0, d) + max(0, l.Sample(rt.netRand))
+	if rt.owner != nil && int(rt.owner[to]) != rt.part {
+		// Another partition's node: it sees the message after this window
+		// (at >= now + lookahead by the choice of lookahead).
+		dst := rt.owner[to] - 1
+		rt.outbox[dst] = append(rt.outbox[dst], remote{at: at, from: from, to: to, msg: msg})
+		return
+	}
+	rt.push(event{at: at, to: uint16(to), from: uint16(from), kind: EvMessage, msg: rt.park(msg)})
 }
 
 // park stores a message in flight in the slab and returns its reference.

@@ -3,6 +3,7 @@ package scenario_test
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 
 	"bytes"
 	"fmt"
@@ -606,5 +607,40 @@ func TestTestSet1Registration(t *testing.T) {
 		URI: a.URI, QOP: a.QOP, NC: a.NC, CNonce: a.CNonce})
 	if a.Response != want || a.Nonce != "I1U8vpY3qJ0hiuZNrke/NVXzKLQ1d7m5Sp/6w1Tfr7M=" {
 		t.Fatalf("UE response %s, want %s (from the set's RES)", a.Response, want)
+	}
+}
+
+// The cores run in parallel partitions when the links have a minimum
+// latency; the summary must not depend on the number of threads. A link
+// without a floor (exponential) runs unpartitioned.
+func TestPartitionedRunMatchesOneThread(t *testing.T) {
+	run := func(workers int, sets ...string) []byte {
+		v, err := scenario.Build(load(t, "hss-overload", append([]string{"ues=20000"}, sets...)...), 0, scenario.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Runtime.Workers = workers
+		sum := v.Run()
+		if err := v.Invariants(); err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if a, b := run(1), run(2); !bytes.Equal(a, b) {
+		t.Fatalf("1 thread and 2 threads differ:\n%s\n---\n%s", a, b)
+	}
+	v, err := scenario.Build(parse(t, "name: expo\nues: 10\nnetwork:\n  ue_scscf: {dist: exponential, mean: 2ms}\nvariants:\n  - {name: v, preset: kamailio-5.6}\n"), 0, scenario.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Runtime.Partitioned() {
+		t.Fatal("a link with no minimum latency was partitioned")
+	}
+	if sum := v.Run(); sum.Registrations.Succeeded != 10 {
+		t.Fatalf("unpartitioned run: %+v", sum.Registrations)
 	}
 }
