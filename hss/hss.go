@@ -410,9 +410,13 @@ func (h *HSS) sar(m *cx.SAR) *cx.SAA {
 // UserData renders a minimal IMS subscription (TS 29.228 Annex E): the
 // private identity and one service profile with the public identity.
 func UserData(impi, impu string) []byte {
-	return fmt.Appendf(nil, `<?xml version="1.0" encoding="UTF-8"?>`+
-		`<IMSSubscription><PrivateID>%s</PrivateID><ServiceProfile><PublicIdentity>`+
-		`<Identity>%s</Identity></PublicIdentity></ServiceProfile></IMSSubscription>`, impi, impu)
+	const (
+		head = `<?xml version="1.0" encoding="UTF-8"?><IMSSubscription><PrivateID>`
+		mid  = `</PrivateID><ServiceProfile><PublicIdentity><Identity>`
+		tail = `</Identity></PublicIdentity></ServiceProfile></IMSSubscription>`
+	)
+	b := make([]byte, 0, len(head)+len(impi)+len(mid)+len(impu)+len(tail))
+	return append(append(append(append(append(b, head...), impi...), mid...), impu...), tail...)
 }
 
 // Registration states of a public identity (TS 29.228 §6.1.2, §6.2).

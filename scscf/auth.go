@@ -185,8 +185,11 @@ func (s *SCSCF) marCallback(env sim.Env, kind callbackKind, label uint64, t *txn
 	code, reason := classifyMAA(maa)
 	now := env.Now()
 	if code == 401 {
-		items := append([]cx.AuthItem(nil), maa.Items...)
-		sort.SliceStable(items, func(i, j int) bool { return items[i].ItemNumber < items[j].ItemNumber })
+		items := maa.Items
+		if len(items) > 1 {
+			items = append([]cx.AuthItem(nil), items...)
+			sort.SliceStable(items, func(i, j int) bool { return items[i].ItemNumber < items[j].ItemNumber })
+		}
 		if kind == cbResync {
 			// Resync: every vector is stored UNUSED, no reply; the route
 			// challenges from the cache.

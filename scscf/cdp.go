@@ -1,6 +1,7 @@
 package scscf
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/regstorm/regstorm/hss/cx"
@@ -64,7 +65,8 @@ func (s *SCSCF) sendDiameter(env sim.Env, t *txn, kind callbackKind, h *cx.Heade
 	s.nextHBH++
 	h.HopByHop = s.nextHBH
 	h.EndToEnd = s.nextHBH
-	h.SessionID = s.cfg.OriginHost + ";" + itoa(int64(s.nextHBH))
+	var buf [64]byte
+	h.SessionID = string(strconv.AppendUint(append(append(buf[:0], s.cfg.OriginHost...), ';'), uint64(s.nextHBH), 10))
 	h.OriginHost, h.OriginRealm, h.DestRealm = s.cfg.OriginHost, s.cfg.OriginRealm, s.cfg.Realm
 	if s.PeerDown {
 		s.Stats.PeerDownDrops++

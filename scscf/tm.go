@@ -261,4 +261,7 @@ func (s *SCSCF) cont(env sim.Env, label uint64, filter Strategy, route func(env 
 	return ContRouteRan, ""
 }
 
-func toTag(label uint64) string { return "tm" + strconv.FormatUint(label, 16) }
+func toTag(label uint64) string {
+	var buf [24]byte
+	return string(strconv.AppendUint(append(buf[:0], "tm"...), label, 16))
+}

@@ -50,8 +50,9 @@ type Runtime struct {
 	msgs     []Message // messages in flight, by slot (event.msg - 1)
 	freeMsgs []uint32  // free message slots
 
-	stats Stats
-	Trace TraceFunc
+	stats  Stats
+	Trace  TraceFunc
+	traced Event
 	// Progress, when set, is called every 65,536 events (a long run's
 	// progress report; it must not touch the runtime).
 	Progress func(now time.Duration, events uint64)
@@ -288,7 +289,12 @@ func (rt *Runtime) deliver(e event) {
 	}
 	to := NodeID(e.to)
 	if rt.Trace != nil {
-		rt.Trace(e.at, to, &ev)
+		// The trace sees a copy held by the runtime: taking ev's address
+		// would move every event to the heap.
+		rt.traced = ev
+		rt.Trace(e.at, to, &rt.traced)
+		ev = rt.traced
+		rt.traced = Event{}
 	}
 	rt.cur = to
 	rt.nodes[to].handler.Handle(rt, ev)

@@ -522,7 +522,8 @@ func (f *Fleet) answer(env sim.Env, i uint32, id sim.TimerID) {
 	if ch.Algorithm == "MD5" {
 		password = []byte(aka.DigestPassword(&keys))
 	} else {
-		nonce, err := decodeNonce(ch.Nonce)
+		var nb [aka.NonceLen]byte
+		nonce, err := decodeNonce(&nb, ch.Nonce)
 		var res aka.Result
 		if err == nil {
 			res, err = aka.Verify(&keys, nonce)
@@ -615,7 +616,9 @@ func (f *Fleet) done(env sim.Env, i uint32, code int, reason string, latency tim
 }
 
 func hasToken(list, tok string) bool {
-	for _, t := range strings.Split(list, ",") {
+	for list != "" {
+		var t string
+		t, list, _ = strings.Cut(list, ",")
 		if strings.TrimSpace(t) == tok {
 			return true
 		}
@@ -623,7 +626,14 @@ func hasToken(list, tok string) bool {
 	return false
 }
 
-func decodeNonce(s string) ([]byte, error) { return base64.StdEncoding.DecodeString(s) }
+// decodeNonce decodes a base64 nonce into buf when it fits (no allocation).
+func decodeNonce(buf *[aka.NonceLen]byte, s string) ([]byte, error) {
+	if base64.StdEncoding.DecodedLen(len(s)) > len(buf) {
+		return base64.StdEncoding.DecodeString(s)
+	}
+	n, err := base64.StdEncoding.Decode(buf[:], []byte(s))
+	return buf[:n], err
+}
 
 // registered follows a 2xx: a de-registration ends the UE's life;
 // otherwise the refresh (or the configured de-registration) is scheduled.

@@ -7,6 +7,7 @@ package subscriber
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/regstorm/regstorm/internal/aka"
 	"strconv"
@@ -30,7 +31,11 @@ func ParseTemplate(s string) (Template, error) {
 
 // Format returns the identity of index n.
 func (t Template) Format(n uint32) string {
-	return t.prefix + strconv.FormatUint(uint64(n), 10) + t.suffix
+	var buf [24]byte
+	d := strconv.AppendUint(buf[:0], uint64(n), 10)
+	b := make([]byte, 0, len(t.prefix)+len(d)+len(t.suffix))
+	b = append(append(append(b, t.prefix...), d...), t.suffix...)
+	return unsafeString(b)
 }
 
 // Index recovers n from an identity, without allocating.
@@ -128,3 +133,7 @@ func (p *Population) Matches(impi, impu string) bool {
 	b, ok2 := p.LookupIMPU(impu)
 	return ok1 && ok2 && a == b
 }
+
+// unsafeString returns b as a string without copying; b must not change
+// afterwards (it is a fresh buffer nobody else holds).
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
