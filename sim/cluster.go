@@ -211,13 +211,15 @@ func (rt *Runtime) runParts(deadline time.Duration) Stats {
 }
 
 // crew runs the parts of each window on worker goroutines and the caller.
-// Windows are short (a lookahead of a millisecond of virtual time is some
-// hundred events), so workers spin briefly for the next one before they
-// sleep.
+// Windows are short (a lookahead of half a millisecond of virtual time is
+// some hundred events), so workers spin for the next one before they
+// sleep, and the threads claim parts from different ends of the list (the
+// caller from the first, the others from the last), so a worker that wakes
+// late still finds the parts the caller has not reached.
 type crew struct {
 	parts   []*Runtime
 	end     time.Duration
-	next    atomic.Int32 // the next part to claim
+	claimed []atomic.Bool
 	left    atomic.Int32 // parts of the window not finished
 	gen     atomic.Uint64
 	quit    atomic.Bool
@@ -227,7 +229,7 @@ type crew struct {
 }
 
 func newCrew(parts []*Runtime, threads int) *crew {
-	c := &crew{parts: parts}
+	c := &crew{parts: parts, claimed: make([]atomic.Bool, len(parts))}
 	c.cond = sync.NewCond(&c.mu)
 	for i := 1; i < threads; i++ {
 		c.workers.Add(1)
@@ -235,6 +237,11 @@ func newCrew(parts []*Runtime, threads int) *crew {
 	}
 	return c
 }
+
+// workerSpins is how long an idle worker polls for the next window before
+// it sleeps: some hundreds of microseconds, more than the gap between two
+// windows of a busy run.
+const workerSpins = 1 << 18
 
 func (c *crew) worker() {
 	defer c.workers.Done()
@@ -244,9 +251,9 @@ func (c *crew) worker() {
 			if c.quit.Load() {
 				return
 			}
-			if spins < 4096 {
-				if spins%256 == 255 {
-					runtime.Gosched()
+			if spins < workerSpins {
+				if spins%1024 == 1023 {
+					runtime.Gosched() // let the collector's workers in
 				}
 				continue
 			}
@@ -257,16 +264,21 @@ func (c *crew) worker() {
 			c.mu.Unlock()
 		}
 		seen = c.gen.Load()
-		c.work()
+		c.work(false)
 	}
 }
 
-// work claims and runs parts of the current window until none is left.
-func (c *crew) work() {
-	for {
-		i := int(c.next.Add(1)) - 1
-		if i >= len(c.parts) {
-			return
+// work claims and runs parts of the current window until none is left,
+// from the first part on (the caller) or from the last (workers).
+func (c *crew) work(fromFirst bool) {
+	n := len(c.parts)
+	for k := 0; k < n; k++ {
+		i := k
+		if !fromFirst {
+			i = n - 1 - k
+		}
+		if c.claimed[i].Load() || !c.claimed[i].CompareAndSwap(false, true) {
+			continue
 		}
 		c.parts[i].runUntil(c.end)
 		c.left.Add(-1)
@@ -276,13 +288,15 @@ func (c *crew) work() {
 // window runs every part up to end and returns when all are done.
 func (c *crew) window(end time.Duration) {
 	c.end = end
-	c.left.Store(int32(len(c.parts))) // before next: a late claim must not see the old count
-	c.next.Store(0)
+	c.left.Store(int32(len(c.parts)))
+	for i := range c.claimed {
+		c.claimed[i].Store(false)
+	}
 	c.mu.Lock()
 	c.gen.Add(1)
 	c.cond.Broadcast()
 	c.mu.Unlock()
-	c.work()
+	c.work(true)
 	for spins := 0; c.left.Load() > 0; spins++ {
 		if spins%256 == 255 {
 			runtime.Gosched()
