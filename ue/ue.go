@@ -165,7 +165,7 @@ type ue struct {
 	intended  time.Duration     // intended send time of the procedure
 	timer     sim.TimerID       // Timer E or F of the transaction, think, re-registration or retry timer
 	lastSQN   uint64            // highest SQN accepted (TS 33.102 C.2)
-	challenge *sipmsg.Challenge // while thinking
+	challenge *sipmsg.Response // the 401, while thinking
 	req       *sipmsg.Request   // outstanding request, for retransmission
 	cseq      uint32
 	callTag   uint32
@@ -363,7 +363,24 @@ func (f *Fleet) wake(env sim.Env, i uint32, kind uint32, id sim.TimerID) {
 	}
 }
 
-func (f *Fleet) send(env sim.Env, i uint32, cr *sipmsg.Credentials) {
+// ownAOR is the UE's AOR as a simulated S-CSCF echoed it in r's To: the
+// very string the UE sent (so the S-CSCF's record comparison is a pointer
+// check, and no new string is made); "" for live responses, whose To the
+// UE does not adopt.
+func ownAOR(r *sipmsg.Response) string {
+	if r.Sub == 0 {
+		return ""
+	}
+	return r.To
+}
+
+func (f *Fleet) send(env sim.Env, i uint32, cr *sipmsg.Credentials) { f.sendAs(env, i, "", cr) }
+
+// sendAs sends a REGISTER for aor ("" for the UE's own IMPU).
+func (f *Fleet) sendAs(env sim.Env, i uint32, aor string, cr *sipmsg.Credentials) {
+	if aor == "" {
+		aor = f.cfg.Population.IMPUOf(i)
+	}
 	u := &f.ues[i]
 	u.cseq++
 	r := env.Rand()
@@ -381,7 +398,7 @@ func (f *Fleet) send(env sim.Env, i uint32, cr *sipmsg.Credentials) {
 		FromTag:    fromTag,
 		CSeq:       u.cseq,
 		RequestURI: f.uri,
-		AOR:        f.cfg.Population.IMPUOf(i),
+		AOR:        aor,
 		Contact:    contact,
 		Expires:    f.cfg.Expires,
 		Auth:       cr,
@@ -483,7 +500,7 @@ func (f *Fleet) response(env sim.Env, r *sipmsg.Response) {
 		if f.cfg.Collector != nil {
 			f.cfg.Collector.Challenged(latency)
 		}
-		f.challenged(env, i, r.Challenge)
+		f.challenged(env, i, r)
 	case r.Code >= 200 && r.Code < 300:
 		u.state = Registered
 		f.done(env, i, r.Code, r.Reason, latency)
@@ -496,10 +513,10 @@ func (f *Fleet) response(env sim.Env, r *sipmsg.Response) {
 }
 
 // challenged verifies AUTN (TS 33.102 §6.3.3) and starts the think time.
-func (f *Fleet) challenged(env sim.Env, i uint32, ch *sipmsg.Challenge) {
+func (f *Fleet) challenged(env sim.Env, i uint32, r *sipmsg.Response) {
 	u := &f.ues[i]
 	u.state = Challenged
-	u.challenge = ch
+	u.challenge = r
 	u.timer = env.SetTimer(f.cfg.ThinkTime.Sample(env.Rand()), sim.TimerKey{Kind: TimerThink, Ref: uint64(i)})
 }
 
@@ -513,7 +530,8 @@ func (f *Fleet) answer(env sim.Env, i uint32, id sim.TimerID) {
 	if u.state != Challenged || u.timer != id {
 		return
 	}
-	ch := u.challenge
+	r401 := u.challenge
+	ch := r401.Challenge
 	u.challenge = nil
 	pop := &f.cfg.Population
 	keys := pop.KeysOf(i)
@@ -561,7 +579,7 @@ func (f *Fleet) answer(env sim.Env, i uint32, id sim.TimerID) {
 		p.CNonce = strconv.FormatUint(env.Rand().Uint64(), 16)
 	}
 	u.state = Answering
-	f.send(env, i, &sipmsg.Credentials{Username: p.Username, Realm: p.Realm, Nonce: p.Nonce, URI: p.URI,
+	f.sendAs(env, i, ownAOR(r401), &sipmsg.Credentials{Username: p.Username, Realm: p.Realm, Nonce: p.Nonce, URI: p.URI,
 		Response: respond(impi, ch.Realm, password, &p), Algorithm: ch.Algorithm, QOP: qop, NC: p.NC, CNonce: p.CNonce})
 }
 
