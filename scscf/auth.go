@@ -216,8 +216,10 @@ func (s *SCSCF) marCallback(env sim.Env, kind callbackKind, label uint64, t *txn
 		}
 		t.returnAVP = -1
 	}
-	s.logf(env, t, "INFO", "ims_auth [cxdx_mar.c]", "create_return_code(): created AVP successfully : [maa_return_code] - ["+
-		strconv.Itoa(t.returnAVP)+"]")
+	if s.cfg.Log != nil { // the text is built only when logging
+		s.logf(env, t, "INFO", "ims_auth [cxdx_mar.c]", "create_return_code(): created AVP successfully : [maa_return_code] - ["+
+			strconv.Itoa(t.returnAVP)+"]")
+	}
 	s.resume(env, kind.result(), label, s.cfg.MARResume, route)
 }
 
@@ -280,7 +282,9 @@ func classifyMAA(m *cx.MAA) (int, string) {
 // routeMARReply is route[REG_MAR_REPLY]: nothing to do when the module
 // already replied (1, -1); 500 "MAR failed" otherwise.
 func (s *SCSCF) routeMARReply(env sim.Env, t *txn) {
-	s.logf(env, t, "ALERT", "<script>", "MAR_REPLY_ROUTE_EXECUTED "+strconv.Itoa(t.returnAVP))
+	if s.cfg.Log != nil { // the text is built only when logging
+		s.logf(env, t, "ALERT", "<script>", "MAR_REPLY_ROUTE_EXECUTED "+strconv.Itoa(t.returnAVP))
+	}
 	if t.returnAVP == 1 || t.returnAVP == -1 {
 		return
 	}
@@ -290,7 +294,9 @@ func (s *SCSCF) routeMARReply(env sim.Env, t *txn) {
 // routeResyncReply is route[REG_RESYNC_REPLY] of the Kamailio sample: on
 // success, challenge again (from the vectors the resync fetched).
 func (s *SCSCF) routeResyncReply(env sim.Env, t *txn) {
-	s.logf(env, t, "ALERT", "<script>", "RESYNC_REPLY_ROUTE_EXECUTED "+strconv.Itoa(t.returnAVP))
+	if s.cfg.Log != nil { // the text is built only when logging
+		s.logf(env, t, "ALERT", "<script>", "RESYNC_REPLY_ROUTE_EXECUTED "+strconv.Itoa(t.returnAVP))
+	}
 	if t.returnAVP == 1 && s.challengeFromCache(env, t) {
 		return
 	}

@@ -70,7 +70,9 @@ func (s *SCSCF) sendDiameter(env sim.Env, t *txn, kind callbackKind, h *cx.Heade
 	h.OriginHost, h.OriginRealm, h.DestRealm = s.cfg.OriginHost, s.cfg.OriginRealm, s.cfg.Realm
 	if s.PeerDown {
 		s.Stats.PeerDownDrops++
-		s.logf(env, t, "ERROR", "cdp [routing.c]", "get_routing_peer(): Can't find a suitable connected peer in the routing table for realm "+s.cfg.Realm)
+		if s.cfg.Log != nil { // the text is built only when logging
+			s.logf(env, t, "ERROR", "cdp [routing.c]", "get_routing_peer(): Can't find a suitable connected peer in the routing table for realm "+s.cfg.Realm)
+		}
 		return
 	}
 	now := env.Now()
@@ -134,8 +136,10 @@ func (s *SCSCF) cdpFinish(env sim.Env, j cdpJob) {
 		return
 	}
 	if d := env.Now() - j.ct.sent; d > 500*time.Millisecond {
-		s.logf(env, j.t, "ERROR", "cdp [api_process.c]", "api_callback(): Received diameter response outside of threshold (500) - "+
-			itoa(d.Milliseconds()))
+		if s.cfg.Log != nil { // the text is built only when logging
+			s.logf(env, j.t, "ERROR", "cdp [api_process.c]", "api_callback(): Received diameter response outside of threshold (500) - "+
+				itoa(d.Milliseconds()))
+		}
 	}
 	s.callback(env, j.ct, j.t, j.msg)
 	if j.t != nil {

@@ -92,11 +92,13 @@ func (s *SCSCF) sarCallback(env sim.Env, label uint64, t *txn, saa *cx.SAA) {
 	}
 	if t.sarType != cx.UnregisteredUser {
 		s.reply(env, t, &sipmsg.Response{Code: 200, Reason: "OK", Expires: granted, Contact: t.req.Contact,
-			AssociatedURI: t.req.AOR, ServiceRoute: "<" + s.cfg.Name + ";lr>"})
+			AssociatedURI: t.req.AOR, ServiceRoute: s.serviceRoute})
 	}
 	t.returnAVP = 1
-	s.logf(env, t, "INFO", "ims_registrar_scscf [cxdx_sar.c]", "create_return_code(): created AVP successfully : [saa_return_code] - ["+
-		strconv.Itoa(t.returnAVP)+"]")
+	if s.cfg.Log != nil { // the text is built only when logging
+		s.logf(env, t, "INFO", "ims_registrar_scscf [cxdx_sar.c]", "create_return_code(): created AVP successfully : [saa_return_code] - ["+
+			strconv.Itoa(t.returnAVP)+"]")
+	}
 	s.resume(env, results.CallbackSAR, label, s.cfg.SAROKResume, s.routeSARReply)
 }
 
@@ -202,7 +204,9 @@ func (h *expiryHeap) pop() expiryEntry {
 
 // routeSARReply is route[PRE_REG_SAR_REPLY].
 func (s *SCSCF) routeSARReply(env sim.Env, t *txn) {
-	s.logf(env, t, "ALERT", "<script>", "SAR_REPLY_ROUTE_EXECUTED "+strconv.Itoa(t.returnAVP))
+	if s.cfg.Log != nil { // the text is built only when logging
+		s.logf(env, t, "ALERT", "<script>", "SAR_REPLY_ROUTE_EXECUTED "+strconv.Itoa(t.returnAVP))
+	}
 	if t.returnAVP == 1 {
 		return
 	}

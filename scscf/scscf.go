@@ -85,6 +85,7 @@ type SCSCF struct {
 	// were not connected (fault injection and tests).
 	PeerDown      bool
 	peerReachable bool
+	serviceRoute  string // "<scscf_name;lr>" for 200 OKs (RFC 3608)
 	Stats         Stats
 }
 
@@ -139,6 +140,7 @@ func New(cfg Config) (*SCSCF, error) {
 		cdw:   sim.Pool[cdpJob]{Kind: TimerCDPWorker, Servers: cfg.CDPWorkers, QueueCap: cfg.CDPQueue, Service: cfg.CDPService},
 	}
 	s.cdw.OnStart = s.cdpTake
+	s.serviceRoute = "<" + cfg.Name + ";lr>"
 	return s, nil
 }
 
@@ -249,7 +251,9 @@ func (s *SCSCF) register(env sim.Env, from sim.NodeID, req *sipmsg.Request) {
 		s.resyncAuth(env, t)
 	default:
 		s.Stats.AuthFailures++
-		s.logf(env, t, "WARNING", "<script>", "AUTH_FAILED to="+req.AOR)
+		if s.cfg.Log != nil { // the text is built only when logging
+			s.logf(env, t, "WARNING", "<script>", "AUTH_FAILED to="+req.AOR)
+		}
 		s.reply(env, t, &sipmsg.Response{Code: 403, Reason: "Forbidden - authentication failed", Expires: -1})
 	}
 }

@@ -135,8 +135,10 @@ func (s *SCSCF) suspend(env sim.Env, t *txn) bool {
 func (s *SCSCF) reply(env sim.Env, t *txn, r *sipmsg.Response) bool {
 	if t.uasStatus >= 200 {
 		s.Stats.RefusedReplies++
-		s.logf(env, t, "INFO", "tm [t_reply.c]", "_reply_light(): can't generate "+strconv.Itoa(r.Code)+
-			" reply when a final "+strconv.Itoa(t.uasStatus)+" was sent out")
+		if s.cfg.Log != nil { // the text is built only when logging
+			s.logf(env, t, "INFO", "tm [t_reply.c]", "_reply_light(): can't generate "+strconv.Itoa(r.Code)+
+				" reply when a final "+strconv.Itoa(t.uasStatus)+" was sent out")
+		}
 		return false
 	}
 	r.CallID, r.Branch, r.FromTag, r.CSeq, r.To = t.req.CallID, t.req.Branch, t.req.FromTag, t.req.CSeq, t.req.AOR
@@ -237,12 +239,16 @@ func (s *SCSCF) cont(env sim.Env, label uint64, filter Strategy, route func(env 
 		if c, _ := s.txns.get(label); c != nil {
 			ctx = c
 		}
-		s.logf(env, ctx, s.cfg.LogLevelWarn, "tm ["+s.cfg.LogLine+"]", "t_continue_helper(): active transaction not found")
+		if s.cfg.Log != nil { // the text is built only when logging
+			s.logf(env, ctx, s.cfg.LogLevelWarn, "tm ["+s.cfg.LogLine+"]", "t_continue_helper(): active transaction not found")
+		}
 		return ContNotFound, ReasonNotFound
 	}
 	if !t.suspended {
-		s.logf(env, t, "WARNING", "tm [t_suspend.c]", "t_continue_helper(): transaction is not suspended [0:"+
-			strconv.FormatUint(t.label, 10)+"]")
+		if s.cfg.Log != nil { // the text is built only when logging
+			s.logf(env, t, "WARNING", "tm [t_suspend.c]", "t_continue_helper(): transaction is not suspended [0:"+
+				strconv.FormatUint(t.label, 10)+"]")
+		}
 		return ContNotSuspended, ReasonNotSuspended
 	}
 	t.suspended = false

@@ -162,11 +162,11 @@ const (
 
 // ue is one terminal: 56 bytes.
 type ue struct {
-	intended  time.Duration     // intended send time of the procedure
-	timer     sim.TimerID       // Timer E or F of the transaction, think, re-registration or retry timer
-	lastSQN   uint64            // highest SQN accepted (TS 33.102 C.2)
+	intended  time.Duration    // intended send time of the procedure
+	timer     sim.TimerID      // Timer E or F of the transaction, think, re-registration or retry timer
+	lastSQN   uint64           // highest SQN accepted (TS 33.102 C.2)
 	challenge *sipmsg.Response // the 401, while thinking
-	req       *sipmsg.Request   // outstanding request, for retransmission
+	req       *sipmsg.Request  // outstanding request, for retransmission
 	cseq      uint32
 	callTag   uint32
 	state     State
@@ -363,23 +363,20 @@ func (f *Fleet) wake(env sim.Env, i uint32, kind uint32, id sim.TimerID) {
 	}
 }
 
-// ownAOR is the UE's AOR as a simulated S-CSCF echoed it in r's To: the
-// very string the UE sent (so the S-CSCF's record comparison is a pointer
-// check, and no new string is made); "" for live responses, whose To the
-// UE does not adopt.
-func ownAOR(r *sipmsg.Response) string {
-	if r.Sub == 0 {
-		return ""
-	}
-	return r.To
-}
+func (f *Fleet) send(env sim.Env, i uint32, cr *sipmsg.Credentials) { f.sendAfter(env, i, nil, cr) }
 
-func (f *Fleet) send(env sim.Env, i uint32, cr *sipmsg.Credentials) { f.sendAs(env, i, "", cr) }
-
-// sendAs sends a REGISTER for aor ("" for the UE's own IMPU).
-func (f *Fleet) sendAs(env sim.Env, i uint32, aor string, cr *sipmsg.Credentials) {
-	if aor == "" {
-		aor = f.cfg.Population.IMPUOf(i)
+// sendAfter sends a REGISTER following the response prev (nil for none).
+// When a simulated S-CSCF sent prev (it carries Sub), its To and Call-ID
+// are the very strings the UE sent before (its AOR and its Call-ID, which
+// stay the same): the UE reuses them, so no new string is made and the
+// S-CSCF's comparison with its record is a pointer check. Live responses
+// are not adopted.
+func (f *Fleet) sendAfter(env sim.Env, i uint32, prev *sipmsg.Response, cr *sipmsg.Credentials) {
+	var aor, callID string
+	if prev != nil && prev.Sub != 0 {
+		aor, callID = prev.To, prev.CallID
+	} else {
+		aor, callID = f.cfg.Population.IMPUOf(i), f.callID(i)
 	}
 	u := &f.ues[i]
 	u.cseq++
@@ -388,7 +385,6 @@ func (f *Fleet) sendAs(env sim.Env, i uint32, aor string, cr *sipmsg.Credentials
 	// composite literal may be evaluated after every append to a shared
 	// buffer has run.
 	var buf [48]byte
-	callID := f.callID(i)
 	branch := string(strconv.AppendUint(append(buf[:0], "z9hG4bK"...), r.Uint64(), 36))
 	fromTag := strconv.FormatUint(uint64(r.Uint32()), 36)
 	contact := string(append(strconv.AppendUint(append(buf[:0], "sip:ue"...), uint64(i), 10), "@127.0.0.1"...))
@@ -579,7 +575,7 @@ func (f *Fleet) answer(env sim.Env, i uint32, id sim.TimerID) {
 		p.CNonce = strconv.FormatUint(env.Rand().Uint64(), 16)
 	}
 	u.state = Answering
-	f.sendAs(env, i, ownAOR(r401), &sipmsg.Credentials{Username: p.Username, Realm: p.Realm, Nonce: p.Nonce, URI: p.URI,
+	f.sendAfter(env, i, r401, &sipmsg.Credentials{Username: p.Username, Realm: p.Realm, Nonce: p.Nonce, URI: p.URI,
 		Response: respond(impi, ch.Realm, password, &p), Algorithm: ch.Algorithm, QOP: qop, NC: p.NC, CNonce: p.CNonce})
 }
 
