@@ -7,6 +7,7 @@ package scenario
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -337,6 +338,11 @@ func Run(p *profiles.Profile, opts Options) (*results.Summary, []*Variant, error
 	}
 	sum := &results.Summary{Profile: p.Name, Seed: p.Seed, Variants: make([]results.VariantSummary, len(vs))}
 	if opts.Parallel && opts.Trace == nil {
+		// Variants side by side share the cores with their partitions'
+		// threads: each gets its share, so no thread spins for a core.
+		for _, v := range vs {
+			v.Runtime.Workers = max(1, runtime.GOMAXPROCS(0)/len(vs))
+		}
 		var wg sync.WaitGroup
 		for i, v := range vs {
 			wg.Add(1)
