@@ -19,10 +19,12 @@ import (
 // lookahead L is the smallest latency a message between two parts can
 // take. Nothing sent in a window can arrive in it, so the parts run the
 // window independently, in parallel; messages between parts wait in the
-// sender's outbox and join the receiver's queue after the window, in a
-// fixed order (by sending part, then in sending order). The outcome is a
-// function of the seed and the partition alone: the same whatever the
-// number of threads or their timing.
+// sender's outbox and join the receiver's queue when it starts the next
+// window, in a fixed order (by sending part, then in sending order). The
+// outcome is a function of the seed and the partition alone: the same
+// whatever the number of threads or their timing. Between two windows the
+// coordinator only takes a minimum: each part takes in its messages and
+// finds its next event inside its own (parallel) window.
 
 // remote is a message for a node of another part, held until the window
 // ends.
@@ -68,7 +70,8 @@ func (rt *Runtime) Partition(groups [][]NodeID, lookahead time.Duration) error {
 	for i := range parts {
 		parts[i] = &Runtime{seed: rt.seed, now: rt.now, nodes: rt.nodes, q: newQueue(), links: rt.links, loss: rt.loss,
 			netRand: NewStream(rt.seed, "sim/network/"+strconv.Itoa(i)), DefaultLink: rt.DefaultLink,
-			owner: owner, part: i + 1, outbox: make([][]remote, len(groups))}
+			owner: owner, part: i + 1, out: [2][][]remote{make([][]remote, len(groups)), make([][]remote, len(groups))},
+			outMin: [2]time.Duration{never, never}}
 	}
 	for {
 		h := rt.q.top()
@@ -120,11 +123,25 @@ func (rt *Runtime) runUntil(end time.Duration) {
 	}
 }
 
-// ingest moves the messages other parts sent to this one into its queue.
-func (rt *Runtime) ingest(parts []*Runtime, windowEnd time.Duration) {
+// never is a time no event reaches.
+const never = time.Duration(math.MaxInt64)
+
+// window is one part's share of a window: take in the messages the other
+// parts sent in the window before (buffer 1-wbuf), run the events before
+// end, and note the next event.
+func (rt *Runtime) window(parts []*Runtime, prevEnd, end time.Duration) {
+	rt.ingest(parts, 1-rt.wbuf, prevEnd)
+	rt.outMin[rt.wbuf] = never
+	rt.runUntil(end)
+	rt.next, rt.hasNext = rt.earliest()
+}
+
+// ingest moves the messages other parts wrote to buffer b for this part
+// into its queue.
+func (rt *Runtime) ingest(parts []*Runtime, b int, windowEnd time.Duration) {
 	me := rt.part - 1
 	for _, src := range parts {
-		box := src.outbox[me]
+		box := src.out[b][me]
 		for i := range box {
 			r := &box[i]
 			if r.at < windowEnd {
@@ -134,7 +151,7 @@ func (rt *Runtime) ingest(parts []*Runtime, windowEnd time.Duration) {
 			rt.push(event{at: r.at, to: uint16(r.to), from: uint16(r.from), kind: EvMessage, msg: rt.park(r.msg)})
 			r.msg = nil
 		}
-		src.outbox[me] = box[:0]
+		src.out[b][me] = box[:0]
 	}
 }
 
@@ -158,18 +175,21 @@ func (rt *Runtime) runParts(deadline time.Duration) Stats {
 		}
 	}
 	lastProgress := rt.Stats().Events >> 16
-	end := rt.now
+	for _, p := range rt.parts {
+		p.next, p.hasNext = p.earliest()
+	}
+	end, pb := rt.now, 1 // pb: the outbox buffer written in the last window
 	for {
 		if rt.interrupted.Load() {
 			return rt.Stats()
 		}
+		t, any := never, false
 		for _, p := range rt.parts {
-			p.ingest(rt.parts, end)
-		}
-		t, any := time.Duration(0), false
-		for _, p := range rt.parts {
-			if at, ok := p.earliest(); ok && (!any || at < t) {
-				t, any = at, true
+			if p.hasNext && p.next < t {
+				t, any = p.next, true
+			}
+			if p.outMin[pb] < t {
+				t, any = p.outMin[pb], true
 			}
 		}
 		if !any {
@@ -179,16 +199,21 @@ func (rt *Runtime) runParts(deadline time.Duration) Stats {
 			rt.now = max(rt.now, deadline)
 			return rt.Stats()
 		}
+		prevEnd := end
 		end = t + rt.lookahead
 		if deadline > 0 {
 			end = min(end, deadline+1)
 		}
 		rt.now = t
+		pb = 1 - pb
+		for _, p := range rt.parts {
+			p.wbuf = pb
+		}
 		if c != nil {
-			c.window(end)
+			c.window(prevEnd, end)
 		} else {
 			for _, p := range rt.parts {
-				p.runUntil(end)
+				p.window(rt.parts, prevEnd, end)
 			}
 		}
 		if rt.Progress != nil {
@@ -218,6 +243,7 @@ func (rt *Runtime) runParts(deadline time.Duration) Stats {
 // late still finds the parts the caller has not reached.
 type crew struct {
 	parts   []*Runtime
+	prevEnd time.Duration
 	end     time.Duration
 	claimed []atomic.Bool
 	left    atomic.Int32 // parts of the window not finished
@@ -280,14 +306,14 @@ func (c *crew) work(fromFirst bool) {
 		if c.claimed[i].Load() || !c.claimed[i].CompareAndSwap(false, true) {
 			continue
 		}
-		c.parts[i].runUntil(c.end)
+		c.parts[i].window(c.parts, c.prevEnd, c.end)
 		c.left.Add(-1)
 	}
 }
 
-// window runs every part up to end and returns when all are done.
-func (c *crew) window(end time.Duration) {
-	c.end = end
+// window runs every part's window and returns when all are done.
+func (c *crew) window(prevEnd, end time.Duration) {
+	c.prevEnd, c.end = prevEnd, end
 	c.left.Store(int32(len(c.parts)))
 	for i := range c.claimed {
 		c.claimed[i].Store(false)

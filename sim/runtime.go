@@ -66,11 +66,17 @@ type Runtime struct {
 
 	// Partitioned runs (cluster.go): a coordinator holds parts; a part
 	// knows each node's owner (part index + 1) and holds messages for
-	// other parts in its outbox until the window ends.
+	// other parts in an outbox until the window ends. Outboxes alternate
+	// between windows: a part writes out[wbuf] while the receivers take in
+	// what it wrote in the window before.
 	parts     []*Runtime
 	owner     []uint8
 	part      int
-	outbox    [][]remote
+	out       [2][][]remote    // by buffer, by destination part
+	outMin    [2]time.Duration // earliest arrival in each buffer
+	wbuf      int              // the buffer this window writes
+	next      time.Duration    // the part's next event after its window
+	hasNext   bool
 	lookahead time.Duration
 	// Workers bounds the threads of a partitioned run (0: GOMAXPROCS).
 	Workers int
@@ -167,8 +173,10 @@ func (rt *Runtime) Pending() int {
 	n := rt.q.len()
 	for _, p := range rt.parts {
 		n += p.q.len()
-		for _, o := range p.outbox {
-			n += len(o)
+		for _, buf := range p.out {
+			for _, o := range buf {
+				n += len(o)
+			}
 		}
 	}
 	return n
@@ -325,8 +333,9 @@ func (rt *Runtime) SendAfter(d time.Duration, to NodeID, msg Message) {
 	if rt.owner != nil && int(rt.owner[to]) != rt.part {
 		// Another partition's node: it sees the message after this window
 		// (at >= now + lookahead by the choice of lookahead).
-		dst := rt.owner[to] - 1
-		rt.outbox[dst] = append(rt.outbox[dst], remote{at: at, from: from, to: to, msg: msg})
+		dst, b := rt.owner[to]-1, rt.wbuf
+		rt.out[b][dst] = append(rt.out[b][dst], remote{at: at, from: from, to: to, msg: msg})
+		rt.outMin[b] = min(rt.outMin[b], at)
 		return
 	}
 	rt.push(event{at: at, to: uint16(to), from: uint16(from), kind: EvMessage, msg: rt.park(msg)})
