@@ -95,6 +95,7 @@ func (c cdpTrans) tableKey() uint64 { return uint64(c.hbh) }
 // (IMPI, IMPU) pair, authorize.h), and usrloc's record (ims_usrloc_scscf
 // impurecord with its contact).
 type user struct {
+	inUse bool // the slot holds a record (free slots are zero)
 	impu  string
 	txns  *txn         // live transactions, newest first (txn.nextOfUser)
 	avs   []authVector // vectors of every IMPI registering this IMPU
@@ -126,7 +127,7 @@ func (us *users) at(i uint32) *user { return &us.chunks[i/userChunk][i%userChunk
 func (us *users) find(impu string, sub uint32) (*user, uint32) {
 	if sub != 0 && int(sub) < len(us.bySub) {
 		if j := us.bySub[sub]; j != 0 {
-			if u := us.at(j - 1); u.impu == impu {
+			if u := us.at(j - 1); u.inUse && u.impu == impu {
 				return u, j - 1
 			}
 		}
@@ -166,7 +167,7 @@ func (us *users) get(impu string, sub uint32) (*user, uint32) {
 		us.n++
 	}
 	u := us.at(i)
-	*u = user{impu: impu}
+	*u = user{inUse: true, impu: impu}
 	us.byIMPU[impu] = i
 	us.noteSub(sub, i)
 	return u, i

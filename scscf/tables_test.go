@@ -56,4 +56,14 @@ func TestUsersSubHintIsChecked(t *testing.T) {
 	if u, _ := us.find("sip:b@x", 7); u != nil {
 		t.Fatal("hint 7 led to C's record for B")
 	}
+	// A released record is not found through its hint, even for the empty
+	// AOR a zeroed slot would otherwise match.
+	e, ie := us.get("", 9)
+	if e == nil {
+		t.Fatal("no record for the empty AOR")
+	}
+	us.release(ie)
+	if u, _ := us.find("", 9); u != nil {
+		t.Fatal("released slot found for the empty AOR")
+	}
 }
