@@ -216,6 +216,9 @@ func (rt *Runtime) runParts(deadline time.Duration) Stats {
 				p.window(rt.parts, prevEnd, end)
 			}
 		}
+		if rt.WindowDone != nil {
+			rt.WindowDone()
+		}
 		if rt.Progress != nil {
 			if ev := rt.Stats().Events; ev>>16 != lastProgress {
 				lastProgress = ev >> 16

@@ -56,6 +56,9 @@ type Runtime struct {
 	// Progress, when set, is called every 65,536 events (a long run's
 	// progress report; it must not touch the runtime).
 	Progress func(now time.Duration, events uint64)
+	// WindowDone, when set, is called after each window of a partitioned
+	// run, between windows (a trace puts the window's lines in order).
+	WindowDone func()
 	// StopWhen, when set, is checked after every event; Run returns as soon
 	// as it is true (the scenario's "all work done", which ignores timers
 	// that only keep state alive, such as contact expiries).

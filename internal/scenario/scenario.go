@@ -249,6 +249,10 @@ func Build(base *profiles.Profile, i int, opts Options) (*Variant, error) {
 		if err := rt.Partition([][]sim.NodeID{{out.Nodes.SCSCF}, {out.Nodes.UE}, {out.Nodes.HSS}}, la); err != nil {
 			return nil, fmt.Errorf("scenario: %w", err)
 		}
+		if out.tracer != nil {
+			out.tracer.hold = true
+			rt.WindowDone = out.tracer.windowDone
+		}
 	}
 	return out, nil
 }

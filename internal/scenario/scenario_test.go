@@ -672,3 +672,30 @@ func TestPartitionedRunMatchesOneThread(t *testing.T) {
 		t.Fatalf("unpartitioned run: %+v", sum.Registrations)
 	}
 }
+
+// A partitioned run's trace is in time order: the parts of a window run one
+// after another, and the tracer puts each window's lines in order.
+func TestPartitionedTraceInTimeOrder(t *testing.T) {
+	var trace bytes.Buffer
+	v, err := scenario.Build(load(t, "default", "ues=300"), 0, scenario.Options{Trace: &trace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Runtime.Partitioned() {
+		t.Fatal("default profile not partitioned")
+	}
+	v.Run()
+	var last float64
+	lines := strings.Split(strings.TrimSpace(trace.String()), "\n")
+	if len(lines) < 3000 {
+		t.Fatalf("%d trace lines", len(lines))
+	}
+	for i, l := range lines {
+		f := strings.Fields(l)
+		at, err := strconv.ParseFloat(f[0], 64)
+		if err != nil || at < last {
+			t.Fatalf("line %d %q after time %.6f", i, l, last)
+		}
+		last = at
+	}
+}

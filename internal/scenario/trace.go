@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -24,19 +25,50 @@ type tracer struct {
 	filter  string
 	variant string
 	rt      *sim.Runtime
+	// held: a partitioned run's lines of the current window. The parts
+	// run one after another, so the lines of one window come part by
+	// part; they are put in time order when the window ends (lines of
+	// different windows are in order already).
+	held []heldLine
+	hold bool
+}
+
+type heldLine struct {
+	at   time.Duration
+	text string
 }
 
 func (t *tracer) line(at time.Duration, text string) {
 	if t.filter != "" && !strings.Contains(text, t.filter) {
 		return
 	}
+	if t.hold {
+		t.held = append(t.held, heldLine{at, text})
+		return
+	}
+	t.write(at, text)
+}
+
+func (t *tracer) write(at time.Duration, text string) {
 	if t.bw == nil {
 		t.bw = bufio.NewWriterSize(t.w, 1<<16)
 	}
 	fmt.Fprintf(t.bw, "%12.6f [%s] %s\n", at.Seconds(), t.variant, text)
 }
 
+// windowDone writes the held lines of a window in time order (stable: the
+// lines of one part keep their order).
+func (t *tracer) windowDone() {
+	sort.SliceStable(t.held, func(i, j int) bool { return t.held[i].at < t.held[j].at })
+	for _, l := range t.held {
+		t.write(l.at, l.text)
+	}
+	clear(t.held)
+	t.held = t.held[:0]
+}
+
 func (t *tracer) flush() {
+	t.windowDone()
 	if t.bw != nil {
 		t.bw.Flush()
 	}
