@@ -49,9 +49,6 @@ type Config struct {
 	OriginHost  string
 	OriginRealm string
 	HSS         sim.NodeID
-	// Users is the number of IMPUs expected to register: it sizes the
-	// per-IMPU table up front (a hint; more are accepted).
-	Users int
 
 	// tm (KAMAILIO-MODEL.md §1, §4)
 	FRTimer           time.Duration // fr_timer

@@ -135,7 +135,7 @@ func New(cfg Config) (*SCSCF, error) {
 	}
 	s := &SCSCF{
 		cfg:   cfg,
-		users: users{byIMPU: make(map[string]uint32, max(cfg.Users, 0))},
+		users: users{hintedOnly: true},
 		sip:   sim.Pool[sipJob]{Kind: TimerSIPWorker, Servers: cfg.Children, QueueCap: cfg.SIPQueue, Service: cfg.SIPService},
 		cdw:   sim.Pool[cdpJob]{Kind: TimerCDPWorker, Servers: cfg.CDPWorkers, QueueCap: cfg.CDPQueue, Service: cfg.CDPService},
 	}

@@ -110,13 +110,20 @@ func (u *user) empty() bool { return u.txns == nil && len(u.avs) == 0 && !u.boun
 // chunks (stable addresses, no copying as it grows; the expiry heap names a
 // user by index), found by IMPU through a map, or through the simulated
 // UE's subscriber index (sipmsg.Request.Sub) checked against the IMPU.
+//
+// While every record came with a hint (a simulated fleet: one AOR, one
+// Sub), the map stays empty and a hint never seen means a new AOR: a
+// million first REGISTERs cost no hashing. The first record without a hint
+// (live traffic, wire fidelity, a preloaded population), or a hint naming
+// another AOR's record, puts every record in the map for good.
 type users struct {
-	byIMPU map[string]uint32
-	bySub  []uint32 // Sub -> 1 + index; 0 unknown
-	chunks [][]user
-	n      uint32 // slots handed out
-	free   []uint32
-	bound  int
+	byIMPU     map[string]uint32
+	hintedOnly bool     // no record is in byIMPU: all came with a hint
+	bySub      []uint32 // Sub -> 1 + index; 0 unknown
+	chunks     [][]user
+	n          uint32 // slots handed out
+	free       []uint32
+	bound      int
 }
 
 const userChunk = 1 << 12
@@ -129,8 +136,16 @@ func (us *users) find(impu string, sub uint32) (*user, uint32) {
 		if j := us.bySub[sub]; j != 0 {
 			if u := us.at(j - 1); u.inUse && u.impu == impu {
 				return u, j - 1
+			} else if u.inUse {
+				us.index() // the hint names another AOR's record
 			}
 		}
+	}
+	if us.hintedOnly {
+		if sub != 0 {
+			return nil, 0 // a hinted AOR always comes with its hint
+		}
+		us.index()
 	}
 	i, ok := us.byIMPU[impu]
 	if !ok {
@@ -168,9 +183,29 @@ func (us *users) get(impu string, sub uint32) (*user, uint32) {
 	}
 	u := us.at(i)
 	*u = user{inUse: true, impu: impu}
-	us.byIMPU[impu] = i
+	if sub == 0 && us.hintedOnly {
+		us.index()
+	}
+	if !us.hintedOnly {
+		us.byIMPU[impu] = i
+	}
 	us.noteSub(sub, i)
 	return u, i
+}
+
+// index puts every live record in the map and keeps it complete from then
+// on.
+func (us *users) index() {
+	if !us.hintedOnly {
+		return
+	}
+	us.hintedOnly = false
+	us.byIMPU = make(map[string]uint32, int(us.n)-len(us.free))
+	for i := uint32(0); i < us.n; i++ {
+		if u := us.at(i); u.inUse {
+			us.byIMPU[u.impu] = i
+		}
+	}
 }
 
 // release drops the user at index i if it holds nothing any more.
@@ -179,7 +214,9 @@ func (us *users) release(i uint32) {
 	if !u.empty() {
 		return
 	}
-	delete(us.byIMPU, u.impu)
+	if !us.hintedOnly {
+		delete(us.byIMPU, u.impu)
+	}
 	*u = user{}
 	us.free = append(us.free, i)
 }

@@ -67,3 +67,37 @@ func TestUsersSubHintIsChecked(t *testing.T) {
 		t.Fatal("released slot found for the empty AOR")
 	}
 }
+
+// While every record came with a hint the map stays empty; the first
+// request without one, or a hint naming another AOR, indexes every record,
+// so no AOR ever gets a second record.
+func TestUsersHintedOnlyMode(t *testing.T) {
+	us := users{hintedOnly: true}
+	a, ia := us.get("sip:a@x", 1)
+	a.bound = true
+	us.get("sip:b@x", 2)
+	if !us.hintedOnly || len(us.byIMPU) != 0 {
+		t.Fatal("hinted records went to the map")
+	}
+	if u, i := us.find("sip:a@x", 1); u == nil || i != ia {
+		t.Fatal("A not found through its hint")
+	}
+	if u, _ := us.find("sip:c@x", 3); u != nil || !us.hintedOnly {
+		t.Fatal("an unseen hint did not mean a new AOR")
+	}
+	// No hint: every record is indexed, and A is found, not made again.
+	if u, i := us.get("sip:a@x", 0); i != ia || !u.bound || us.hintedOnly || len(us.byIMPU) != 2 {
+		t.Fatalf("A without a hint: index %d (want %d), map %d", i, ia, len(us.byIMPU))
+	}
+
+	us = users{hintedOnly: true}
+	us.get("sip:a@x", 1)
+	_, ib := us.get("sip:b@x", 2)
+	// B arrives with A's hint: the map takes over and finds B.
+	if u, i := us.get("sip:b@x", 1); i != ib || u.impu != "sip:b@x" || us.hintedOnly {
+		t.Fatalf("B under A's hint: index %d, want %d", i, ib)
+	}
+	if us.n != 2 {
+		t.Fatalf("%d records for two AORs", us.n)
+	}
+}

@@ -94,21 +94,25 @@ func TestHSSCommand(t *testing.T) {
 	}
 	conn.Close()
 	cmd.Process.Signal(syscall.SIGINT)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	var rest strings.Builder
-	for lines.Scan() {
-		rest.WriteString(lines.Text() + "\n")
-	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit: %v", err)
+	// Read the output to its end before Wait, which closes the pipe.
+	restc := make(chan string, 1)
+	go func() {
+		var b strings.Builder
+		for lines.Scan() {
+			b.WriteString(lines.Text() + "\n")
 		}
+		restc <- b.String()
+	}()
+	var rest string
+	select {
+	case rest = <-restc:
 	case <-time.After(5 * time.Second):
 		t.Fatal("regstorm hss did not stop on SIGINT")
 	}
-	if !regexp.MustCompile(`stopped; MAR 2, .* unknown users 1`).MatchString(rest.String()) {
-		t.Errorf("last output %q", rest.String())
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+	if !regexp.MustCompile(`stopped; MAR 2, .* unknown users 1`).MatchString(rest) {
+		t.Errorf("last output %q", rest)
 	}
 }

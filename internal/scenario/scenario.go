@@ -173,7 +173,6 @@ func Build(base *profiles.Profile, i int, opts Options) (*Variant, error) {
 		return nil, err
 	}
 	out.SCSCFConf.HSS = out.Nodes.HSS
-	out.SCSCFConf.Users = int(pop.Count)
 	out.coreCols = []*results.Collector{results.NewCollector(), results.NewCollector()}
 	out.SCSCFConf.Collector = out.coreCols[0]
 	if opts.Trace != nil {
