@@ -241,9 +241,8 @@ func (rt *Runtime) runParts(deadline time.Duration) Stats {
 // crew runs the parts of each window on worker goroutines and the caller.
 // Windows are short (a lookahead of half a millisecond of virtual time is
 // some hundred events), so workers spin for the next one before they
-// sleep, and the threads claim parts from different ends of the list (the
-// caller from the first, the others from the last), so a worker that wakes
-// late still finds the parts the caller has not reached.
+// sleep; the threads claim parts in different orders (see work), so a
+// worker that wakes late still finds the parts the caller has not reached.
 type crew struct {
 	parts   []*Runtime
 	prevEnd time.Duration
@@ -297,14 +296,23 @@ func (c *crew) worker() {
 	}
 }
 
-// work claims and runs parts of the current window until none is left,
-// from the first part on (the caller) or from the last (workers).
-func (c *crew) work(fromFirst bool) {
+// work claims and runs parts of the current window until none is left.
+// The caller takes the first part (the heaviest: Partition's callers put
+// it first), then the others from the last back; workers take them from
+// the second on, and the first last. So each thread starts on a part of
+// its own however late a worker wakes, and the parts in the middle go to
+// whichever thread is free first.
+func (c *crew) work(caller bool) {
 	n := len(c.parts)
 	for k := 0; k < n; k++ {
-		i := k
-		if !fromFirst {
-			i = n - 1 - k
+		var i int
+		switch {
+		case caller && k == 0:
+			i = 0
+		case caller:
+			i = n - k
+		default:
+			i = (k + 1) % n
 		}
 		if c.claimed[i].Load() || !c.claimed[i].CompareAndSwap(false, true) {
 			continue
