@@ -26,9 +26,10 @@ type Stats struct {
 // TraceFunc, when set, sees every delivered event before its handler.
 type TraceFunc func(at time.Duration, to NodeID, ev *Event)
 
-// Runtime is the virtual-time runtime. It is not safe for concurrent use: a
-// simulation is single-threaded by design, and parallelism comes from
-// running independent runtimes (variants, seeds) side by side.
+// Runtime is the virtual-time runtime. Its methods are not safe for
+// concurrent use (Interrupt excepted): a partitioned runtime runs its parts
+// on threads of its own inside Run (cluster.go), and independent runtimes
+// (variants, seeds) run side by side.
 type Runtime struct {
 	seed  uint64
 	now   time.Duration
