@@ -132,6 +132,9 @@ func SCSCFConfig(p *profiles.Profile, v *profiles.Variant) (scscf.Config, error)
 	return c, nil
 }
 
+// minLookahead is the shortest window worth running the cores in parallel.
+const minLookahead = 100 * time.Microsecond
+
 // Build wires variant i of a validated profile.
 func Build(base *profiles.Profile, i int, opts Options) (*Variant, error) {
 	p, err := base.ForVariant(i)
@@ -241,10 +244,12 @@ func Build(base *profiles.Profile, i int, opts Options) (*Variant, error) {
 		rt.ArmTimer(out.Nodes.UE, at, ue.StartKey)
 	}
 	// Each core in a partition of its own when every link between them
-	// has a positive minimum latency: the cores then advance in parallel
-	// windows as long as that minimum (sim.Partition). The S-CSCF comes
-	// first, as the largest share of the work.
-	if la := min(sim.Floor(dists["ue_scscf"]), sim.Floor(dists["scscf_hss"])); la > 0 {
+	// has a minimum latency of at least minLookahead: the cores then
+	// advance in parallel windows as long as that minimum (sim.Partition).
+	// Shorter windows would hold too few events to pay for the threads'
+	// meeting at their ends. The S-CSCF comes first, as the largest share
+	// of the work.
+	if la := min(sim.Floor(dists["ue_scscf"]), sim.Floor(dists["scscf_hss"])); la >= minLookahead {
 		if err := rt.Partition([][]sim.NodeID{{out.Nodes.SCSCF}, {out.Nodes.UE}, {out.Nodes.HSS}}, la); err != nil {
 			return nil, fmt.Errorf("scenario: %w", err)
 		}

@@ -668,6 +668,13 @@ func TestPartitionedRunMatchesOneThread(t *testing.T) {
 	if v.Runtime.Partitioned() {
 		t.Fatal("a link with no minimum latency was partitioned")
 	}
+	short, err := scenario.Build(parse(t, "name: short\nues: 10\nnetwork:\n  ue_scscf: {dist: uniform, min: 1us, max: 2ms}\nvariants:\n  - {name: v, preset: kamailio-5.6}\n"), 0, scenario.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if short.Runtime.Partitioned() {
+		t.Fatal("a 1 µs minimum latency was partitioned (windows of a microsecond)")
+	}
 	if sum := v.Run(); sum.Registrations.Succeeded != 10 {
 		t.Fatalf("unpartitioned run: %+v", sum.Registrations)
 	}
