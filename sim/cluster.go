@@ -95,6 +95,19 @@ func (rt *Runtime) Partition(groups [][]NodeID, lookahead time.Duration) error {
 // Partitioned reports whether Run advances parts in windows.
 func (rt *Runtime) Partitioned() bool { return rt.parts != nil }
 
+// Threads is the number of threads Run uses: 1 unless partitioned, then
+// at most one per part, bounded by Workers (0: GOMAXPROCS).
+func (rt *Runtime) Threads() int {
+	if rt.parts == nil || rt.Trace != nil {
+		return 1
+	}
+	w := rt.Workers
+	if w <= 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	return max(1, min(w, len(rt.parts)))
+}
+
 // earliest is the time of the part's next live event (stale timers are
 // dropped on the way).
 func (rt *Runtime) earliest() (time.Duration, bool) {
@@ -161,18 +174,12 @@ func (rt *Runtime) runParts(deadline time.Duration) Stats {
 	for _, p := range rt.parts {
 		p.Trace = rt.Trace
 	}
+	// A trace sees events in one deterministic order: the parts run one
+	// after another in each window. Otherwise they run on threads.
 	var c *crew
-	if rt.Trace == nil {
-		// A trace sees events in one deterministic order: the parts run
-		// one after another in each window. Otherwise they run on threads.
-		w := rt.Workers
-		if w <= 0 {
-			w = runtime.GOMAXPROCS(0)
-		}
-		if w = min(w, len(rt.parts)); w > 1 {
-			c = newCrew(rt.parts, w)
-			defer c.stop()
-		}
+	if w := rt.Threads(); w > 1 {
+		c = newCrew(rt.parts, w)
+		defer c.stop()
 	}
 	lastProgress := rt.Stats().Events >> 16
 	for _, p := range rt.parts {

@@ -27,6 +27,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	noPlots := fs.Bool("no-plots", false, "with --out, skip the plots and index.html (regstorm report renders them later)")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to FILE")
 	memProfile := fs.String("memprofile", "", "write a Go heap profile at the end of the run to FILE")
+	threads := fs.Int("threads", 0, "simulation threads (0: every core); the results do not depend on it")
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a profile key, e.g. --set hss.mar_latency.p50=30ms (repeatable)")
 	fs.Usage = func() {
@@ -53,7 +54,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	opts := scenario.Options{Parallel: true, TraceFilter: *traceFilter, Records: *records && *out != "", OnStart: func(vs []*scenario.Variant) {
+	if *threads < 0 {
+		return badInput("--threads %d: want 0 (every core) or more", *threads)
+	}
+	opts := scenario.Options{Parallel: true, Threads: *threads, TraceFilter: *traceFilter, Records: *records && *out != "", OnStart: func(vs []*scenario.Variant) {
 		stopOnSignal(vs)
 	}}
 	if isTerminal(stderr) {
@@ -127,7 +131,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	for _, v := range sum.Variants {
 		events += v.Events
 	}
-	fmt.Fprintf(stderr, "wall %.2fs, %d events (%.0f events/s)\n", wall.Seconds(), events, float64(events)/wall.Seconds())
+	used := 0
+	for _, v := range vs {
+		used = max(used, v.Runtime.Threads())
+	}
+	fmt.Fprintf(stderr, "wall %.2fs, %d events (%.0f events/s), %d thread(s) per variant\n", wall.Seconds(), events, float64(events)/wall.Seconds(), used)
 	if exps := p.Expectations(); len(exps) > 0 {
 		if fails := sum.Check(exps); len(fails) > 0 {
 			ee := &expectationError{}

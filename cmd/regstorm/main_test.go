@@ -73,6 +73,30 @@ func TestRunSameSeedSameBytes(t *testing.T) {
 	}
 }
 
+// --threads changes how the run is spread over cores, never its result:
+// one thread (variants one after another, parts in turn) and four (the two
+// variants side by side, each with two threads for its three partitions).
+func TestRunThreadsSameBytes(t *testing.T) {
+	var sums [2][]byte
+	for i, threads := range []string{"1", "4"} {
+		dir := t.TempDir()
+		code, _, errs := runCLI(t, "run", "hss-overload", "--threads", threads, "--out", dir, "--no-plots", "--set", "ues=5000")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		if want := "thread(s) per variant"; !strings.Contains(errs, want) {
+			t.Errorf("stderr %q lacks %q", errs, want)
+		}
+		sums[i], _ = os.ReadFile(filepath.Join(dir, "summary.json"))
+	}
+	if len(sums[0]) == 0 || !bytes.Equal(sums[0], sums[1]) {
+		t.Error("--threads 1 and --threads 4 gave different summary.json")
+	}
+	if code, _, _ := runCLI(t, "run", "--threads", "-2"); code != 2 {
+		t.Errorf("--threads -2: exit %d, want 2", code)
+	}
+}
+
 func TestBadInputExitsTwo(t *testing.T) {
 	dir := t.TempDir()
 	typo := filepath.Join(dir, "typo.yaml")

@@ -42,6 +42,10 @@ type Options struct {
 	OnStart func([]*Variant)
 	// Records keeps one record per registration procedure.
 	Records bool
+	// Threads bounds the simulation's threads (0: every core). Variants
+	// run side by side share them; with fewer threads than variants they
+	// run one after another. Results do not depend on it.
+	Threads int
 	// Progress, when set, is called from the running variant every 64k
 	// events with its virtual time, events and procedures completed.
 	Progress func(variant string, now time.Duration, events uint64, done uint64)
@@ -345,11 +349,15 @@ func Run(p *profiles.Profile, opts Options) (*results.Summary, []*Variant, error
 		opts.OnStart(vs)
 	}
 	sum := &results.Summary{Profile: p.Name, Seed: p.Seed, Variants: make([]results.VariantSummary, len(vs))}
-	if opts.Parallel && opts.Trace == nil {
+	threads := opts.Threads
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	if opts.Parallel && opts.Trace == nil && threads >= len(vs) {
 		// Variants side by side share the cores with their partitions'
 		// threads: each gets its share, so no thread spins for a core.
 		for _, v := range vs {
-			v.Runtime.Workers = max(1, runtime.GOMAXPROCS(0)/len(vs))
+			v.Runtime.Workers = max(1, threads/len(vs))
 		}
 		var wg sync.WaitGroup
 		for i, v := range vs {
@@ -362,6 +370,7 @@ func Run(p *profiles.Profile, opts Options) (*results.Summary, []*Variant, error
 		wg.Wait()
 	} else {
 		for i, v := range vs {
+			v.Runtime.Workers = threads
 			sum.Variants[i] = v.Run()
 		}
 	}
