@@ -89,6 +89,7 @@ func (rt *Runtime) Partition(groups [][]NodeID, lookahead time.Duration) error {
 		parts[owner[e.to]-1].Deliver(e.at, NodeID(e.from), NodeID(e.to), rt.unpark(e.msg))
 	}
 	rt.parts, rt.owner, rt.lookahead = parts, owner, lookahead
+	rt.lastEnd, rt.wbuf = rt.now, 1 // as if a window had just written buffer 1 (empty)
 	return nil
 }
 
@@ -185,7 +186,10 @@ func (rt *Runtime) runParts(deadline time.Duration) Stats {
 	for _, p := range rt.parts {
 		p.next, p.hasNext = p.earliest()
 	}
-	end, pb := rt.now, 1 // pb: the outbox buffer written in the last window
+	// A run may resume one that stopped at a deadline: the window state
+	// (the last window's end, the outbox buffer it wrote) carries over.
+	end, pb := rt.lastEnd, rt.wbuf
+	defer func() { rt.lastEnd, rt.wbuf = end, pb }()
 	for {
 		if rt.interrupted.Load() {
 			return rt.Stats()

@@ -78,7 +78,8 @@ type Runtime struct {
 	part      int
 	out       [2][][]remote    // by buffer, by destination part
 	outMin    [2]time.Duration // earliest arrival in each buffer
-	wbuf      int              // the buffer this window writes
+	wbuf      int              // the buffer this window writes (coordinator: the last window's)
+	lastEnd   time.Duration    // coordinator: the last window's end
 	next      time.Duration    // the part's next event after its window
 	hasNext   bool
 	lookahead time.Duration
