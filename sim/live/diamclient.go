@@ -2,33 +2,37 @@ package live
 
 import (
 	"fmt"
+	"net"
 	"sync"
 	"time"
 
 	"github.com/fiorix/go-diameter/v4/diam"
-	"github.com/fiorix/go-diameter/v4/diam/avp"
-	"github.com/fiorix/go-diameter/v4/diam/datatype"
-	"github.com/fiorix/go-diameter/v4/diam/sm"
 
 	"github.com/regstorm/regstorm/hss/cx"
 	"github.com/regstorm/regstorm/sim"
 )
 
 // DiameterClient is the S-CSCF's Cx peer connection (what Kamailio's cdp
-// does for it): it dials the HSS with CER/CEA, keeps it alive with DWR, and
-// reconnects every Tc after losing it; the core sends requests to its peer
-// id and receives the answers, and cx.PeerEvent when the connection goes or
-// comes back (a request sent while it is down is dropped, as cdp does).
+// does for it): it dials the HSS, completes CER/CEA, keeps the connection
+// under the RFC 3539 watchdog (diamConn) and reconnects every Tc after
+// losing it; the core sends requests to its peer id and receives the
+// answers, and cx.PeerEvent when the connection goes or comes back (a
+// request sent while it is down is dropped, as cdp does).
 type DiameterClient struct {
 	Node        *Node
 	OriginHost  string
 	OriginRealm string
-	Tc          time.Duration // reconnect interval (cdp Tc)
+	Tc          time.Duration  // reconnect interval (cdp Tc)
+	Limits      DiameterLimits // zero fields take DiameterLimits.Defaults
 
-	mu   sync.Mutex
-	conn diam.Conn
-	peer sim.NodeID
-	stop chan struct{}
+	counts causeCounts
+	mu     sync.Mutex
+	conn   *diamConn // open (past CER/CEA)
+	cur    *diamConn // any phase, for Close
+	peer   sim.NodeID
+	stop   chan struct{}
+	ended  chan struct{}
+	closed sync.Once
 }
 
 // Start connects to addr (host:port) in the background and returns the
@@ -37,77 +41,65 @@ func (c *DiameterClient) Start(addr string) sim.NodeID {
 	if c.Tc <= 0 {
 		c.Tc = 5 * time.Second
 	}
-	c.stop = make(chan struct{})
+	c.stop, c.ended = make(chan struct{}), make(chan struct{})
 	c.peer = c.Node.AddPeer(c.send)
-	go c.loop(addr)
+	go c.loop(addr, c.Limits.Defaults())
 	return c.peer
 }
 
-// Close stops reconnecting and closes the connection.
+// Close stops reconnecting, says goodbye (DPR) and closes the connection.
 func (c *DiameterClient) Close() {
-	close(c.stop)
-	c.mu.Lock()
-	if c.conn != nil {
-		c.conn.Close()
-	}
-	c.mu.Unlock()
+	c.closed.Do(func() {
+		close(c.stop)
+		c.mu.Lock()
+		d, cur := c.conn, c.cur
+		c.mu.Unlock()
+		if d != nil {
+			d.disconnect()
+		} else if cur != nil {
+			cur.close("local") // still dialling or in CER/CEA
+		}
+		<-c.ended
+	})
 }
+
+// Counters returns what the client rejected, dropped, timed out and
+// closed, by cause, with the connections made and lost.
+func (c *DiameterClient) Counters() map[string]uint64 { return c.counts.snapshot() }
 
 func (c *DiameterClient) send(msg sim.Message) error {
 	c.mu.Lock()
-	conn := c.conn
+	d := c.conn
 	c.mu.Unlock()
-	if conn == nil {
+	if d == nil {
+		c.counts.add("diameter.dropped.peer_not_connected")
 		return fmt.Errorf("live: Cx peer not connected; %T dropped", msg)
 	}
-	d, err := cx.Encode(msg)
+	m, err := cx.Encode(msg)
 	if err != nil {
 		return err
 	}
-	if _, err := d.WriteTo(conn); err != nil {
-		return fmt.Errorf("live: writing %T to the HSS: %w", msg, err)
-	}
-	return nil
+	return d.write(m)
 }
 
-func (c *DiameterClient) loop(addr string) {
-	mux := sm.New(&sm.Settings{OriginHost: datatype.DiameterIdentity(c.OriginHost), OriginRealm: datatype.DiameterIdentity(c.OriginRealm),
-		VendorID: cx.VendorID, ProductName: "regstorm", Dict: cx.Dict()})
-	for _, code := range []uint32{cx.CmdUserAuthorization, cx.CmdServerAssignment, cx.CmdLocationInfo, cx.CmdMultimediaAuth} {
-		mux.HandleIdx(diam.CommandIndex{AppID: cx.AppID, Code: code, Request: false}, diam.HandlerFunc(func(conn diam.Conn, m *diam.Message) {
-			msg, err := cx.Decode(m)
-			if err != nil {
-				c.Node.report(fmt.Errorf("live: bad Cx answer: %w", err))
-				return
-			}
-			c.Node.Deliver(c.peer, msg)
-		}))
-	}
-	go func() {
-		for range mux.ErrorReports() {
-		}
-	}()
-	cli := &sm.Client{Dict: cx.Dict(), Handler: mux, MaxRetransmits: 1, RetransmitInterval: time.Second,
-		EnableWatchdog: true, WatchdogInterval: 10 * time.Second,
-		VendorSpecificApplicationID: []*diam.AVP{diam.NewAVP(avp.VendorSpecificApplicationID, avp.Mbit, 0, &diam.GroupedAVP{AVP: []*diam.AVP{
-			diam.NewAVP(avp.AuthApplicationID, avp.Mbit, 0, datatype.Unsigned32(cx.AppID)),
-			diam.NewAVP(avp.VendorID, avp.Mbit, 0, datatype.Unsigned32(cx.VendorID))}})}}
+func (c *DiameterClient) loop(addr string, lim DiameterLimits) {
+	defer close(c.ended)
+	dialer := net.Dialer{Timeout: lim.CERTimeout}
 	for {
-		conn, err := cli.DialNetwork("tcp", addr)
-		if err == nil {
+		if nc, err := dialer.Dial("tcp", addr); err != nil {
+			c.counts.add("diameter.connect_failed")
+			c.Node.report(fmt.Errorf("live: connecting to the HSS: %w", err))
+		} else {
+			d := newDiamConn(nc, lim, c.OriginHost, c.OriginRealm, &c.counts, c.Node.report)
 			c.mu.Lock()
-			c.conn = conn
+			c.cur = d
 			c.mu.Unlock()
-			c.Node.Deliver(c.peer, &cx.PeerEvent{Up: true})
 			select {
-			case <-conn.(diam.CloseNotifier).CloseNotify():
 			case <-c.stop:
-				return
+				d.close("local")
+			default:
+				c.session(d)
 			}
-			c.mu.Lock()
-			c.conn = nil
-			c.mu.Unlock()
-			c.Node.Deliver(c.peer, &cx.PeerEvent{Up: false})
 		}
 		select {
 		case <-time.After(c.Tc):
@@ -115,4 +107,43 @@ func (c *DiameterClient) loop(addr string) {
 			return
 		}
 	}
+}
+
+// session runs one connection from CER to its close.
+func (c *DiameterClient) session(d *diamConn) {
+	defer d.close("local")
+	if _, err := d.connectCER(); err != nil {
+		c.counts.add("diameter.cea_failed")
+		c.Node.report(err)
+		return
+	}
+	select {
+	case <-c.stop:
+		return
+	default:
+	}
+	c.mu.Lock()
+	c.conn = d
+	c.mu.Unlock()
+	c.counts.add("diameter.connected")
+	c.Node.Deliver(c.peer, &cx.PeerEvent{Up: true})
+	d.startWatchdog()
+	d.serve(false, func(m *diam.Message, _ []byte, _ cx.MessageHeader) {
+		msg, err := cx.Decode(m)
+		if err != nil {
+			c.counts.add("diameter.rejected.bad_cx_answer")
+			c.Node.report(fmt.Errorf("live: bad Cx answer: %w", err))
+			return
+		}
+		c.Node.Deliver(c.peer, msg)
+	})
+	c.mu.Lock()
+	c.conn = nil
+	c.mu.Unlock()
+	why := d.reason()
+	c.counts.add("diameter.peer_down")
+	if why != "local" {
+		c.Node.report(fmt.Errorf("live: Cx connection to the HSS lost (%s); reconnecting every %v", why, c.Tc))
+	}
+	c.Node.Deliver(c.peer, &cx.PeerEvent{Up: false})
 }
