@@ -90,7 +90,7 @@ func TestRegister_NonceReplayForbidden(t *testing.T) {
 func TestRegister_ReRegistrationAndDeregistration(t *testing.T) {
 	h := newHarness(t, nil, 20*time.Millisecond)
 	challengeAndAnswer(t, h, 3, time.Second, false)
-	for i, expires := range []int32{3600, 0} {
+	for i, expires := range []int64{3600, 0} {
 		at := time.Duration(10*(i+1)) * time.Second
 		h.register(at, 3)
 		h.rt.Run(at + time.Second)
@@ -103,7 +103,7 @@ func TestRegister_ReRegistrationAndDeregistration(t *testing.T) {
 		h.rt.Deliver(at+time.Second, h.nUE, h.nS, req)
 		h.rt.Run(at + 5*time.Second)
 		last := h.ue.got[len(h.ue.got)-1].resp
-		want := int32(3240) // 3600 - 10 %
+		want := int64(3240) // 3600 - 10 %
 		if expires == 0 {
 			want = 0
 		}

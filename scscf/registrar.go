@@ -46,20 +46,30 @@ func (s *SCSCF) save(env sim.Env, t *txn) {
 }
 
 // grantExpires applies default/min/max expires (registrar §4): min_expires
-// raises low values (no 423), max_expires 0 means unlimited.
-func (s *SCSCF) grantExpires(requested int32) uint32 {
+// raises low values (no 423), max_expires 0 means unlimited. A request
+// carries delta-seconds of at most 2^32-1 (sipmsg.MaxExpires, RFC 3261
+// §20.19); larger values are taken as that, never wrapped.
+func (s *SCSCF) grantExpires(requested int64) uint32 {
 	if requested == 0 {
 		return 0
 	}
 	e := s.cfg.DefaultExpires
 	if requested > 0 {
-		e = uint32(requested)
+		e = uint32(min(requested, sipmsg.MaxExpires))
 	}
 	e = max(e, s.cfg.MinExpires)
 	if s.cfg.MaxExpires > 0 {
 		e = min(e, s.cfg.MaxExpires)
 	}
 	return e
+}
+
+// returnedExpires is the expires of the 200 OK: the granted expiry minus
+// expires_buffer_percent, computed in 64 bits (a granted 2^32-1 times the
+// percentage does not fit 32).
+func (s *SCSCF) returnedExpires(granted uint32) int64 {
+	g := uint64(granted)
+	return int64(g - g*uint64(s.cfg.ExpiresBufferPercent)/100)
 }
 
 // sarCallback is ims_registrar_scscf cxdx_sar.c async_cdp_callback (§3.3,
@@ -83,12 +93,12 @@ func (s *SCSCF) sarCallback(env sim.Env, label uint64, t *txn, saa *cx.SAA) {
 		s.resume(env, results.CallbackSAR, label, s.cfg.SARErrResume, s.routeSARReply)
 		return
 	}
-	var granted int32
+	var granted int64
 	if t.expires == 0 {
 		s.users.unbind(s.userOf(t))
 	} else {
 		s.bind(env, t)
-		granted = int32(t.expires - t.expires*s.cfg.ExpiresBufferPercent/100)
+		granted = s.returnedExpires(t.expires)
 	}
 	if t.sarType != cx.UnregisteredUser {
 		s.reply(env, t, &sipmsg.Response{Code: 200, Reason: "OK", Expires: granted, Contact: t.req.Contact,
@@ -216,8 +226,8 @@ func (s *SCSCF) routeSARReply(env sim.Env, t *txn) {
 // GrantedExpires is the expiry the registrar grants a requested one, and
 // the expires it returns in the 200 OK (minus expires_buffer_percent).
 func (s *SCSCF) GrantedExpires(requested int32) (stored uint32, returned int32) {
-	e := s.grantExpires(requested)
-	return e, int32(e - e*s.cfg.ExpiresBufferPercent/100)
+	e := s.grantExpires(int64(requested))
+	return e, int32(min(s.returnedExpires(e), 1<<31-1))
 }
 
 // Preload stores a binding registered before the run (a steady-state

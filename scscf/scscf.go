@@ -223,7 +223,7 @@ func (s *SCSCF) Handle(env sim.Env, ev sim.Event) {
 // register is route[REGISTER] of the modelled configuration.
 func (s *SCSCF) register(env sim.Env, from sim.NodeID, req *sipmsg.Request) {
 	u, ui := s.users.get(req.AOR, req.Sub)
-	t := u.liveByBranch(req.Branch)
+	t := u.liveByBranch(req)
 	if t != nil {
 		s.Stats.Retransmissions++
 		// t_check_trans() / t_newtran() on a retransmission: the stored

@@ -2,6 +2,7 @@ package scscf
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/regstorm/regstorm/internal/sipmsg"
@@ -70,15 +71,40 @@ func (s *SCSCF) tmExpiry(now, timeout time.Duration) time.Duration {
 }
 
 // liveByBranch is t_lookup_request (t_lookup.c) for a REGISTER: the
-// newest live transaction of this IMPU whose top Via branch matches
-// (RFC 3261 §17.2.3).
-func (u *user) liveByBranch(branch string) *txn {
+// newest live transaction of this IMPU that the request matches by RFC
+// 3261 §17.2.3 (sameTransaction).
+func (u *user) liveByBranch(req *sipmsg.Request) *txn {
 	for t := u.txns; t != nil; t = t.nextOfUser {
-		if !t.deleted && t.req.Branch == branch {
+		if !t.deleted && t.req.Branch == req.Branch && sameTransaction(t.req, req) {
 			return t
 		}
 	}
 	return nil
+}
+
+// sameTransaction is RFC 3261 §17.2.3 once the branches are equal: the
+// top Via's sent-by matches too (the method is REGISTER on both: only
+// REGISTERs reach the core). A branch without the magic cookie "z9hG4bK"
+// comes from an RFC 2543 peer, whose requests match by Request-URI, From
+// tag, Call-ID, CSeq and top Via instead (the To tag is absent on an
+// initial REGISTER). In the simulation (no Echo) branches are unique, so
+// the first comparison decides.
+func sameTransaction(a, b *sipmsg.Request) bool {
+	if !sipmsg.SameSentBy(a.Echo, b.Echo) {
+		return false
+	}
+	if strings.HasPrefix(a.Branch, "z9hG4bK") {
+		return true
+	}
+	return a.CallID == b.CallID && a.CSeq == b.CSeq && a.FromTag == b.FromTag && a.RequestURI == b.RequestURI &&
+		(a.Echo == nil || topVia(a.Echo) == topVia(b.Echo) && a.Echo.To == b.Echo.To)
+}
+
+func topVia(e *sipmsg.Echo) string {
+	if len(e.Via) == 0 {
+		return ""
+	}
+	return e.Via[0]
 }
 
 // newTxn is t_newtran().
@@ -142,6 +168,7 @@ func (s *SCSCF) reply(env sim.Env, t *txn, r *sipmsg.Response) bool {
 		return false
 	}
 	r.CallID, r.Branch, r.FromTag, r.CSeq, r.To = t.req.CallID, t.req.Branch, t.req.FromTag, t.req.CSeq, t.req.AOR
+	r.Echo = t.req.Echo // RFC 3261 §8.2.6.2: Via, From, To, Call-ID, CSeq as received (live only)
 	r.ToTag = toTag(t.label)
 	r.Sub = t.req.Sub
 	if t.suspended && t.frAt != 0 && env.Now() > t.frAt {

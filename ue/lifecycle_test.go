@@ -19,7 +19,7 @@ func TestReregistrationTiming(t *testing.T) {
 		want    time.Duration
 	}{{600, 300 * time.Second}, {3600, 3000 * time.Second}, {1200, 600 * time.Second}, {1201, 601 * time.Second}} {
 		reg := &registrar{reply: func(r *sipmsg.Request) *sipmsg.Response {
-			return &sipmsg.Response{Code: 200, Reason: "OK", Expires: c.granted}
+			return &sipmsg.Response{Code: 200, Reason: "OK", Expires: int64(c.granted)}
 		}}
 		rt, f, col := fleet(t, 1, reg, 0)
 		f.cfg.Reregister = true

@@ -396,7 +396,7 @@ func (f *Fleet) sendAfter(env sim.Env, i uint32, prev *sipmsg.Response, cr *sipm
 		RequestURI: f.uri,
 		AOR:        aor,
 		Contact:    contact,
-		Expires:    f.cfg.Expires,
+		Expires:    int64(f.cfg.Expires),
 		Auth:       cr,
 		Sub:        i + 1,
 	}
@@ -651,7 +651,7 @@ func decodeNonce(buf *[aka.NonceLen]byte, s string) ([]byte, error) {
 
 // registered follows a 2xx: a de-registration ends the UE's life;
 // otherwise the refresh (or the configured de-registration) is scheduled.
-func (f *Fleet) registered(env sim.Env, i uint32, granted int32) {
+func (f *Fleet) registered(env sim.Env, i uint32, granted int64) {
 	u := &f.ues[i]
 	u.failures = 0
 	if u.proc == procDeregister {
@@ -661,7 +661,7 @@ func (f *Fleet) registered(env sim.Env, i uint32, granted int32) {
 	}
 	next := time.Duration(-1)
 	if f.cfg.Reregister && granted > 0 {
-		next = ReregisterInterval(granted)
+		next = reregisterAfter(granted)
 	}
 	if f.cfg.DeregisterAt > 0 {
 		at := f.cfg.DeregisterAt
@@ -722,7 +722,11 @@ func (f *Fleet) closedLoopNext(env sim.Env) {
 // ReregisterInterval is when a UE refreshes a registration granted for
 // expires seconds (TS 24.229 §5.1.1.4.1: 600 s before expiry when the
 // expiry exceeds 1200 s, otherwise at half of it).
-func ReregisterInterval(expires int32) time.Duration {
+func ReregisterInterval(expires int32) time.Duration { return reregisterAfter(int64(expires)) }
+
+// reregisterAfter is ReregisterInterval for any granted delta-seconds (at
+// most 2^32-1, RFC 3261 §20.19: no overflow of time.Duration).
+func reregisterAfter(expires int64) time.Duration {
 	e := time.Duration(expires) * time.Second
 	if e > 1200*time.Second {
 		return e - 600*time.Second

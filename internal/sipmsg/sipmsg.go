@@ -7,17 +7,60 @@ type Request struct {
 	CallID     string
 	Branch     string
 	FromTag    string
-	CSeq       uint32
 	RequestURI string // e.g. "sip:ims.example.org"
-	AOR        string // To and From URI: the IMPU being registered
+	AOR        string // To URI: the IMPU being registered
 	Contact    string // contact URI
-	Expires    int32  // Expires / contact expires; -1 when absent
 	Auth       *Credentials
+	// Echo is what a response to this request copies from it (RFC 3261
+	// §8.2.6.2) and the top Via's sent-by (§17.2.3); nil in the
+	// simulation, set by the live server from the bytes it received.
+	Echo *Echo
+	// Expires is the requested expiry in delta-seconds (RFC 3261 §10.2.1.1:
+	// the contact's expires parameter, else the Expires header field),
+	// clamped to MaxExpires; -1 when absent.
+	Expires int64
+	CSeq    uint32
 	// Sub is simulation-only and never on the wire: 1 + the sending UE's
 	// subscriber index, 0 when unknown (live traffic). A core may use it
 	// to find its state for the AOR without hashing, and must check that
 	// the state it finds is the AOR's.
 	Sub uint32
+}
+
+// MaxExpires is the largest delta-seconds value: RFC 3261 §20.19 and
+// §10.2.1.1 (and RFC 4475 §3.1.2.4) have larger values taken as 2^32-1.
+const MaxExpires = 1<<32 - 1
+
+// Echo holds the header field values of a request that its responses
+// carry unchanged (RFC 3261 §8.2.6.2: every Via in order, From, To, Call-ID
+// and CSeq), as the live server received them, and the top Via's sent-by
+// for transaction matching (RFC 3261 §17.2.3). A response carrying an Echo
+// renders these values instead of the ones it would build itself. Cores
+// copy the pointer, never the contents; the simulation leaves it nil.
+type Echo struct {
+	// Via holds one via-parm per element, top first, as received (LWS
+	// folded to one space); the top one has received and rport filled in
+	// by the server (RFC 3261 §18.2.1, RFC 3581 §4).
+	Via    []string
+	From   string
+	To     string
+	CallID string
+	CSeq   string
+	// ToTagged: the request's To already has a tag, so the response's
+	// To is the request's unchanged (RFC 3261 §8.2.6.2).
+	ToTagged bool
+	// SentBy is the top Via's transport and sent-by, normalised ("UDP
+	// host:port", host lower-cased, the default port made explicit).
+	SentBy string
+}
+
+// SameSentBy reports whether two requests' top Vias have the same sent-by
+// (RFC 3261 §17.2.3); two requests without Echo (the simulation) match.
+func SameSentBy(a, b *Echo) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.SentBy == b.SentBy
 }
 
 // Credentials is an Authorization header (RFC 2617 §3.2.2, RFC 3310 §3.3).
@@ -43,16 +86,22 @@ type Response struct {
 	FromTag   string
 	To        string // the To URI (the IMPU), copied from the request
 	ToTag     string
-	CSeq      uint32
-	Challenge *Challenge // WWW-Authenticate on 401
 	Contact   string     // the registered contact on 200
-	Expires   int32      // granted contact expires on 200; -1 otherwise
+	Challenge *Challenge // WWW-Authenticate on 401
+	// Echo, when set, is the request's (see Echo): the response carries
+	// the request's Via, From, To (with ToTag added unless it had one),
+	// Call-ID and CSeq as received.
+	Echo *Echo
+	// Expires is the granted contact expires on a 200 (delta-seconds, at
+	// most MaxExpires); -1 otherwise.
+	Expires int64
 	// AssociatedURI is P-Associated-URI (RFC 3455 §4.1) on a 200.
 	AssociatedURI string
 	// ServiceRoute is Service-Route (RFC 3608) on a 200.
 	ServiceRoute string
 	// RegistrarError is P-Registrar-Error (Kamailio ims_registrar_scscf).
 	RegistrarError string
+	CSeq           uint32
 	// RetryAfter is Retry-After in seconds (RFC 3261 §20.33); 0 = absent.
 	RetryAfter int32
 	// Sub is the request's Sub, returned (simulation-only, never on the

@@ -29,11 +29,11 @@ var ErrBadMessage = errors.New("sipmsg: bad SIP message")
 func (r *Request) ToSIP(ep Endpoint) (*sip.Request, error) {
 	var ruri sip.Uri
 	if err := sip.ParseUri(r.RequestURI, &ruri); err != nil {
-		return nil, fmt.Errorf("sipmsg: Request-URI %q: %w", r.RequestURI, err)
+		return nil, fmt.Errorf("sipmsg: Request-URI %s: %w", Excerpt(r.RequestURI), err)
 	}
 	var aor sip.Uri
 	if err := sip.ParseUri(r.AOR, &aor); err != nil {
-		return nil, fmt.Errorf("sipmsg: AOR %q: %w", r.AOR, err)
+		return nil, fmt.Errorf("sipmsg: AOR %s: %w", Excerpt(r.AOR), err)
 	}
 	req := sip.NewRequest(sip.REGISTER, ruri)
 	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: ep.Transport, Host: ep.Host, Port: ep.Port, Params: sip.NewParams()}
@@ -52,7 +52,7 @@ func (r *Request) ToSIP(ep Endpoint) (*sip.Request, error) {
 		req.AppendHeader(sip.NewHeader("Contact", "<"+r.Contact+">"))
 	}
 	if r.Expires >= 0 {
-		req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(r.Expires))))
+		req.AppendHeader(sip.NewHeader("Expires", strconv.FormatInt(r.Expires, 10)))
 	}
 	if r.Auth != nil {
 		req.AppendHeader(sip.NewHeader("Authorization", r.Auth.String()))
@@ -94,37 +94,65 @@ func (c *Challenge) String() string {
 	return s
 }
 
-// ToSIP renders a response to a REGISTER (RFC 3261 §10.3).
+// ToSIP renders a response to a REGISTER (RFC 3261 §10.3). With an Echo
+// the response carries the request's Via, From, To, Call-ID and CSeq as
+// received (RFC 3261 §8.2.6.2); without one (the simulation) they are built
+// from the response's fields, the Via naming ep.
 func (r *Response) ToSIP(ep Endpoint) (*sip.Response, error) {
 	res := sip.NewResponse(r.Code, r.Reason)
-	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: ep.Transport, Host: ep.Host, Port: ep.Port, Params: sip.NewParams()}
-	via.Params.Add("branch", r.Branch)
-	res.AppendHeader(via)
-	var to sip.Uri
-	if r.To != "" {
-		if err := sip.ParseUri(r.To, &to); err != nil {
-			return nil, fmt.Errorf("sipmsg: To %q: %w", r.To, err)
+	if e := r.Echo; e != nil {
+		// RFC 3261 §8.2.6.2: the Via header field values in the same order,
+		// From, Call-ID and CSeq equal to the request's; To equal, with a
+		// tag added when the request had none.
+		for _, v := range e.Via {
+			res.AppendHeader(sip.NewHeader("Via", v))
 		}
+		if e.From != "" {
+			res.AppendHeader(sip.NewHeader("From", e.From))
+		}
+		if e.To != "" {
+			to := e.To
+			if !e.ToTagged && r.ToTag != "" {
+				to += ";tag=" + r.ToTag
+			}
+			res.AppendHeader(sip.NewHeader("To", to))
+		}
+		if e.CallID != "" {
+			res.AppendHeader(sip.NewHeader("Call-ID", e.CallID))
+		}
+		if e.CSeq != "" {
+			res.AppendHeader(sip.NewHeader("CSeq", e.CSeq))
+		}
+	} else {
+		via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: ep.Transport, Host: ep.Host, Port: ep.Port, Params: sip.NewParams()}
+		via.Params.Add("branch", r.Branch)
+		res.AppendHeader(via)
+		var to sip.Uri
+		if r.To != "" {
+			if err := sip.ParseUri(r.To, &to); err != nil {
+				return nil, fmt.Errorf("sipmsg: To %s: %w", Excerpt(r.To), err)
+			}
+		}
+		from := &sip.FromHeader{Address: to, Params: sip.NewParams()}
+		from.Params.Add("tag", r.FromTag)
+		res.AppendHeader(from)
+		toh := &sip.ToHeader{Address: to, Params: sip.NewParams()}
+		if r.ToTag != "" {
+			toh.Params.Add("tag", r.ToTag)
+		}
+		res.AppendHeader(toh)
+		cid := sip.CallIDHeader(r.CallID)
+		res.AppendHeader(&cid)
+		res.AppendHeader(&sip.CSeqHeader{SeqNo: r.CSeq, MethodName: sip.REGISTER})
 	}
-	from := &sip.FromHeader{Address: to, Params: sip.NewParams()}
-	from.Params.Add("tag", r.FromTag)
-	res.AppendHeader(from)
-	toh := &sip.ToHeader{Address: to, Params: sip.NewParams()}
-	if r.ToTag != "" {
-		toh.Params.Add("tag", r.ToTag)
-	}
-	res.AppendHeader(toh)
-	cid := sip.CallIDHeader(r.CallID)
-	res.AppendHeader(&cid)
-	res.AppendHeader(&sip.CSeqHeader{SeqNo: r.CSeq, MethodName: sip.REGISTER})
 	if r.Challenge != nil {
 		res.AppendHeader(sip.NewHeader("WWW-Authenticate", r.Challenge.String()))
 	}
 	if r.Code >= 200 && r.Code < 300 {
 		if r.Contact != "" {
-			res.AppendHeader(sip.NewHeader("Contact", "<"+r.Contact+">;expires="+strconv.Itoa(int(r.Expires))))
+			res.AppendHeader(sip.NewHeader("Contact", "<"+r.Contact+">;expires="+strconv.FormatInt(r.Expires, 10)))
 		} else if r.Expires >= 0 {
-			res.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(r.Expires))))
+			res.AppendHeader(sip.NewHeader("Expires", strconv.FormatInt(r.Expires, 10)))
 		}
 	}
 	if r.AssociatedURI != "" {
@@ -167,7 +195,8 @@ func Marshal(m any, ep Endpoint) ([]byte, error) {
 func Unmarshal(b []byte) (any, error) {
 	msg, err := sip.ParseMessage(b)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadMessage, err)
+		// sipgo's error texts may quote network bytes: escaped and bounded.
+		return nil, fmt.Errorf("%w: %s", ErrBadMessage, Excerpt(err.Error()))
 	}
 	return FromSIP(msg)
 }
@@ -199,7 +228,7 @@ func common(m interface {
 // FromSIPRequest reads a REGISTER.
 func FromSIPRequest(m *sip.Request) (*Request, error) {
 	if m.Method != sip.REGISTER {
-		return nil, fmt.Errorf("%w: method %s, only REGISTER is handled", ErrBadMessage, m.Method)
+		return nil, fmt.Errorf("%w: method %s, only REGISTER is handled", ErrBadMessage, Excerpt(string(m.Method)))
 	}
 	branch, fromTag, callID, cseq, to, err := common(m)
 	if err != nil {
@@ -207,21 +236,25 @@ func FromSIPRequest(m *sip.Request) (*Request, error) {
 	}
 	r := &Request{CallID: callID, Branch: branch, FromTag: fromTag, CSeq: cseq, RequestURI: m.Recipient.String(),
 		AOR: uriString(&to.Address), Expires: -1}
+	if e := m.GetHeader("Expires"); e != nil {
+		n, ok := ParseDeltaSeconds(strings.TrimSpace(e.Value()))
+		if !ok {
+			return nil, fmt.Errorf("%w: Expires %s is not delta-seconds", ErrBadMessage, Excerpt(e.Value()))
+		}
+		r.Expires = n
+	}
 	if c := m.GetHeader("Contact"); c != nil {
 		v := c.Value()
 		r.Contact = strings.Trim(strings.SplitN(v, ";", 2)[0], "<> ")
-		if i := strings.Index(v, "expires="); i >= 0 && r.Expires < 0 {
-			if n, err := strconv.Atoi(strings.TrimRight(strings.SplitN(v[i+8:], ";", 2)[0], " ")); err == nil {
-				r.Expires = int32(n)
+		// RFC 3261 §10.2.1.1: the contact's expires parameter takes
+		// precedence over the Expires header field.
+		if i := strings.Index(v, "expires="); i >= 0 {
+			n, ok := ParseDeltaSeconds(strings.TrimSpace(strings.SplitN(v[i+8:], ";", 2)[0]))
+			if !ok {
+				return nil, fmt.Errorf("%w: contact expires %s is not delta-seconds", ErrBadMessage, Excerpt(v[i+8:]))
 			}
+			r.Expires = n
 		}
-	}
-	if e := m.GetHeader("Expires"); e != nil {
-		n, err := strconv.Atoi(strings.TrimSpace(e.Value()))
-		if err != nil || n < 0 {
-			return nil, fmt.Errorf("%w: Expires %q", ErrBadMessage, e.Value())
-		}
-		r.Expires = int32(n)
 	}
 	if a := m.GetHeader("Authorization"); a != nil {
 		p, err := parseDigest(a.Value())
@@ -254,13 +287,13 @@ func FromSIPResponse(m *sip.Response) (*Response, error) {
 		v := c.Value()
 		r.Contact = strings.Trim(strings.SplitN(v, ";", 2)[0], "<> ")
 		if i := strings.Index(v, "expires="); i >= 0 {
-			if n, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(v[i+8:], ";", 2)[0])); err == nil {
-				r.Expires = int32(n)
+			if n, ok := ParseDeltaSeconds(strings.TrimSpace(strings.SplitN(v[i+8:], ";", 2)[0])); ok {
+				r.Expires = n
 			}
 		}
 	} else if e := m.GetHeader("Expires"); e != nil {
-		if n, err := strconv.Atoi(strings.TrimSpace(e.Value())); err == nil {
-			r.Expires = int32(n)
+		if n, ok := ParseDeltaSeconds(strings.TrimSpace(e.Value())); ok {
+			r.Expires = n
 		}
 	}
 	if h := m.GetHeader("P-Associated-URI"); h != nil {
@@ -275,7 +308,7 @@ func FromSIPResponse(m *sip.Response) (*Response, error) {
 	if h := m.GetHeader("Retry-After"); h != nil {
 		n, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(h.Value(), ";", 2)[0]))
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("%w: Retry-After %q", ErrBadMessage, h.Value())
+			return nil, fmt.Errorf("%w: Retry-After %s", ErrBadMessage, Excerpt(h.Value()))
 		}
 		r.RetryAfter = int32(n)
 	}
@@ -304,7 +337,7 @@ func uriString(u *sip.Uri) string {
 func parseDigest(v string) (map[string]string, error) {
 	v = strings.TrimSpace(v)
 	if len(v) < 6 || !strings.EqualFold(v[:6], "Digest") {
-		return nil, fmt.Errorf("scheme is not Digest in %q", v)
+		return nil, fmt.Errorf("scheme is not Digest in %s", Excerpt(v))
 	}
 	p := map[string]string{}
 	s := v[6:]
@@ -315,7 +348,7 @@ func parseDigest(v string) (map[string]string, error) {
 		}
 		eq := strings.IndexByte(s, '=')
 		if eq <= 0 {
-			return nil, fmt.Errorf("parameter without value in %q", s)
+			return nil, fmt.Errorf("parameter without value in %s", Excerpt(s))
 		}
 		name := strings.ToLower(strings.TrimSpace(s[:eq]))
 		s = strings.TrimLeft(s[eq+1:], " \t")
@@ -323,7 +356,7 @@ func parseDigest(v string) (map[string]string, error) {
 		if strings.HasPrefix(s, `"`) {
 			end := strings.IndexByte(s[1:], '"')
 			if end < 0 {
-				return nil, fmt.Errorf("unterminated quote in parameter %s", name)
+				return nil, fmt.Errorf("unterminated quote in parameter %s", Excerpt(name))
 			}
 			val, s = s[1:1+end], s[2+end:]
 		} else {
@@ -346,4 +379,37 @@ func FromSIP(m sip.Message) (any, error) {
 		return FromSIPResponse(m)
 	}
 	return nil, fmt.Errorf("%w: neither request nor response", ErrBadMessage)
+}
+
+// ParseDeltaSeconds reads delta-seconds, 1*DIGIT (RFC 3261 §25.1); values
+// above 2^32-1 are taken as 2^32-1 (RFC 3261 §20.19, RFC 4475 §3.1.2.4),
+// never wrapped.
+func ParseDeltaSeconds(s string) (int64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n < MaxExpires {
+			n = n*10 + int64(c-'0')
+		}
+	}
+	return min(n, MaxExpires), true
+}
+
+// excerptMax bounds the network text an error or log line may quote.
+const excerptMax = 80
+
+// Excerpt quotes at most the first 80 bytes of network text (Go syntax,
+// control characters escaped), so that text from a peer cannot forge log
+// lines or flood them; a longer text is marked with its length.
+func Excerpt(s string) string {
+	if len(s) <= excerptMax {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:excerptMax]) + "..." + "(" + strconv.Itoa(len(s)) + " bytes)"
 }
