@@ -24,7 +24,7 @@ func TestRFC3261_17_2_3_MatchingUsesSentBy(t *testing.T) {
 	h := newHarness(t, nil, 2*time.Second)
 	req := h.request(3, "z9hG4bKsame")
 	h.rt.Deliver(0, h.nUE, h.nS, withEcho(req, "192.0.2.1:5060"))
-	h.rt.Deliver(100*time.Millisecond, h.nUE, h.nS, withEcho(req, "192.0.2.1:5060")) // retransmission
+	h.rt.Deliver(100*time.Millisecond, h.nUE, h.nS, withEcho(req, "192.0.2.1:5060"))  // retransmission
 	h.rt.Deliver(200*time.Millisecond, h.nUE, h.nS, withEcho(req, "192.0.2.99:5060")) // another sender, same branch
 	h.rt.Run(0)
 	if h.s.Stats.Retransmissions != 1 || h.s.Stats.Transactions != 2 {
