@@ -24,6 +24,7 @@ func cmdHSS(args []string, stdout, stderr io.Writer) error {
 	realm := fs.String("origin-realm", "", "Origin-Realm (default: the profile's realm)")
 	seed := fs.String("seed", "", "seed (keys derive from it, as in the simulation)")
 	fixedRAND := fs.String("fixed-rand", "", "32 hex digits: use this RAND in every vector (conformance sets; SIPp, whose RES handling stops at a zero byte)")
+	limits := diameterFlags(fs)
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a profile key (repeatable)")
 	pos, err := parseInterleaved(fs, args)
@@ -62,7 +63,7 @@ func cmdHSS(args []string, stdout, stderr io.Writer) error {
 		core.UseFixedRAND(r)
 	}
 	node := live.NewNode("hss", p.Seed, core)
-	srv := &live.DiameterServer{Node: node, OriginHost: cfg.OriginHost, OriginRealm: cfg.OriginRealm}
+	srv := &live.DiameterServer{Node: node, OriginHost: cfg.OriginHost, OriginRealm: cfg.OriginRealm, Limits: limits()}
 	addr, err := srv.Listen(*listen)
 	if err != nil {
 		return err
@@ -75,16 +76,13 @@ func cmdHSS(args []string, stdout, stderr io.Writer) error {
 	go node.Run()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, sigterm)
-	go func() {
-		for err := range node.Errors {
-			fmt.Fprintln(stderr, "regstorm hss:", err)
-		}
-	}()
+	printErrors(stderr, "regstorm hss:", node)
 	<-sig
 	srv.Close()
-	node.Stop()
+	node.Stop() // waits for the loop: the core's counts are final
 	st := core.Stats
-	fmt.Fprintf(stdout, "regstorm hss: stopped; MAR %d, SAR %d, UAR %d, LIR %d, vectors %d, resyncs %d, unknown users %d\n",
-		st.MAR, st.SAR, st.UAR, st.LIR, st.Vectors, st.Resyncs, st.UnknownUser)
+	fmt.Fprintf(stdout, "regstorm hss: stopped; MAR %d, SAR %d, UAR %d, LIR %d, vectors %d, resyncs %d, unknown users %d, busy %d, dropped %d\n",
+		st.MAR, st.SAR, st.UAR, st.LIR, st.Vectors, st.Resyncs, st.UnknownUser, st.Busy, st.Dropped)
+	printCounters(stdout, "regstorm hss:", srv.Counters(), map[string]uint64{"log.reports_dropped": node.Dropped.Load()})
 	return nil
 }

@@ -35,6 +35,7 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 	wait := fs.Duration("wait-peer", 0, "wait this long for the S-CSCF to connect to the HSS before starting")
 	settle := fs.Duration("settle", 2*time.Second, "with --kamailio-log: wait this long after the last registration for Kamailio's last log lines (a reply route runs after its reply is sent)")
 	out := fs.String("out", "", "results directory, as for run")
+	limits := diameterFlags(fs)
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a profile key (repeatable)")
 	pos, err := parseInterleaved(fs, args)
@@ -55,6 +56,8 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 	var hcore *hss.HSS
+	var hnode *live.Node
+	var hsrv *live.DiameterServer
 	hcol := results.NewCollector()
 	if *hssListen != "" {
 		cfg, err := scenario.HSSConfig(p)
@@ -68,16 +71,17 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 		if hcore, err = hss.New(cfg); err != nil {
 			return usageError{err}
 		}
-		hnode := live.NewNode("hss", p.Seed, hcore)
-		srv := &live.DiameterServer{Node: hnode, OriginHost: cfg.OriginHost, OriginRealm: cfg.OriginRealm}
-		addr, err := srv.Listen(*hssListen)
+		hnode = live.NewNode("hss", p.Seed, hcore)
+		hsrv = &live.DiameterServer{Node: hnode, OriginHost: cfg.OriginHost, OriginRealm: cfg.OriginRealm, Limits: limits()}
+		addr, err := hsrv.Listen(*hssListen)
 		if err != nil {
 			return err
 		}
-		defer srv.Close()
+		defer hsrv.Close()
 		if len(cfg.Faults) > 0 {
 			hnode.Arm(0, hss.StartKey) // schedules the peer_down phases
 		}
+		printErrors(stderr, "regstorm live: HSS:", hnode)
 		go hnode.Run()
 		defer hnode.Stop()
 		fmt.Fprintf(stderr, "regstorm live: HSS serving Cx on %s as %s\n", addr, cfg.OriginHost)
@@ -113,12 +117,8 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 	if at, ok := fleet.First(); ok {
 		unode.Arm(at, ue.StartKey)
 	}
+	printErrors(stderr, "regstorm live:", unode)
 	go unode.Run()
-	go func() {
-		for err := range unode.Errors {
-			fmt.Fprintln(stderr, "regstorm live:", err)
-		}
-	}()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, sigterm)
 	interrupted := false
@@ -129,19 +129,31 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 	case <-time.After(*timeout):
 		interrupted = true
 	}
-	unode.Stop()
+	unode.Stop() // waits for the loop: the fleet's state is final
 	wall := time.Since(start)
-	// Merge the HSS's measurements (its own loop has stopped using them).
-	if hcore != nil {
-		col.HSSMAR.Merge(hcol.HSSMAR)
-		col.HSSQueue.Merge(hcol.HSSQueue)
-	}
 	v := col.Summarize("live", "", wall, 0)
 	v.Counters = map[string]uint64{"ue.retransmissions": fleet.Stats.Retransmits, "ue.timer_f_expiries": fleet.Stats.TimerFExpiry,
 		"ue.stray_responses": fleet.Stats.Stray, "ue.bad_messages": sip.BadMessages.Load()}
+	v.Counters["ue.log.reports_dropped"] = unode.Dropped.Load()
 	if hcore != nil {
+		// Stop the HSS before reading its measurements and counts.
+		hsrv.Close()
+		hnode.Stop()
+		col.HSSMAR.Merge(hcol.HSSMAR)
+		col.HSSQueue.Merge(hcol.HSSQueue)
 		v.Counters["hss.mar"], v.Counters["hss.sar"] = hcore.Stats.MAR, hcore.Stats.SAR
+		for k, n := range hsrv.Counters() {
+			v.Counters["hss."+k] = n
+		}
+		v.Counters["hss.log.reports_dropped"] = hnode.Dropped.Load()
 	}
+	transport := map[string]uint64{}
+	for k, n := range v.Counters {
+		if strings.Contains(k, ".sip.") || strings.Contains(k, ".diameter.") || strings.Contains(k, ".log.") {
+			transport[k] = n
+		}
+	}
+	printCounters(stderr, "regstorm live:", transport)
 	if *kamLog != "" {
 		time.Sleep(*settle)
 		if err := kamailioCallbacks(*kamLog, &v); err != nil {

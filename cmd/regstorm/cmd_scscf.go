@@ -28,6 +28,7 @@ func cmdSCSCF(args []string, stdout, stderr io.Writer) error {
 	preset := fs.String("preset", "", "Kamailio version to model (default: the profile's first variant)")
 	host := fs.String("origin-host", "scscf.ims.example.org", "Diameter Origin-Host")
 	logLines := fs.Bool("log", false, "print the Kamailio log lines of the model on stderr")
+	limits := diameterFlags(fs)
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a profile key (repeatable)")
 	pos, err := parseInterleaved(fs, args)
@@ -58,10 +59,10 @@ func cmdSCSCF(args []string, stdout, stderr io.Writer) error {
 	col := results.NewCollector()
 	cfg.Collector, cfg.OriginHost, cfg.RealPeer = col, *host, true
 	if *logLines {
-		cfg.Log = func(at time.Duration, line string) { fmt.Fprintf(stderr, "%12.6f %s\n", at.Seconds(), line) }
+		cfg.Log = func(at time.Duration, line string) { fmt.Fprintf(stderr, "%12.6f %s\n", at.Seconds(), escapeLog(line, 2000)) }
 	}
 	node := live.NewNode("scscf", p.Seed, nil)
-	dc := &live.DiameterClient{Node: node, OriginHost: *host, OriginRealm: cfg.Realm, Tc: cfg.CDPTc}
+	dc := &live.DiameterClient{Node: node, OriginHost: *host, OriginRealm: cfg.Realm, Tc: cfg.CDPTc, Limits: limits()}
 	cfg.HSS = dc.Start(*hssAddr)
 	core, err := scscf.New(cfg)
 	if err != nil {
@@ -79,12 +80,8 @@ func cmdSCSCF(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	printErrors(stderr, "regstorm scscf:", node)
 	go node.Run()
-	go func() {
-		for err := range node.Errors {
-			fmt.Fprintln(stderr, "regstorm scscf:", err)
-		}
-	}()
 	fmt.Fprintf(stdout, "regstorm scscf: SIP on %s:%s, Cx to %s, modelling %s (MAR %s, SAR ok %s, SAR error %s)\n",
 		strings.SplitN(*listen, ":", 2)[0], addr, *hssAddr, v.Preset, cfg.MARResume, cfg.SAROKResume, cfg.SARErrResume)
 	sig := make(chan os.Signal, 1)
@@ -92,9 +89,10 @@ func cmdSCSCF(args []string, stdout, stderr io.Writer) error {
 	<-sig
 	sip.Close()
 	dc.Close()
-	node.Stop()
+	node.Stop() // waits for the loop: the core's counts are final
 	mar, sar := col.Callbacks[results.CallbackMAR], col.Callbacks[results.CallbackSAR]
 	fmt.Fprintf(stdout, "regstorm scscf: stopped; REGISTERs %d, MAR callbacks %d (route ran %d), SAR callbacks %d (route ran %d), cdp timeouts %d\n",
 		core.Stats.Requests, mar.Invoked, mar.RouteExecuted, sar.Invoked, sar.RouteExecuted, core.Stats.CDPTimeouts)
+	printCounters(stdout, "regstorm scscf:", dc.Counters(), map[string]uint64{"log.reports_dropped": node.Dropped.Load()})
 	return nil
 }

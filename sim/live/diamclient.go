@@ -141,8 +141,8 @@ func (c *DiameterClient) session(d *diamConn) {
 	c.conn = nil
 	c.mu.Unlock()
 	why := d.reason()
-	c.counts.add("diameter.peer_down")
-	if why != "local" {
+	if why != "local" && why != "local_dpr" {
+		c.counts.add("diameter.peer_down")
 		c.Node.report(fmt.Errorf("live: Cx connection to the HSS lost (%s); reconnecting every %v", why, c.Tc))
 	}
 	c.Node.Deliver(c.peer, &cx.PeerEvent{Up: false})

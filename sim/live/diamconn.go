@@ -620,8 +620,10 @@ func (d *diamConn) serve(requests bool, onCx func(m *diam.Message, raw []byte, h
 				a.NewAVP(avpResultCode, 0x40, 0, datatype.Unsigned32(diameterSuccess))
 				d.origin(a)
 				d.write(a)
+				d.close("dpr_from_peer")
+			} else {
+				d.close("local_dpr") // the DPA to our DPR
 			}
-			d.close("disconnect_peer")
 			return
 		case h.AppID == 0 && h.Command == cmdCE:
 			// RFC 6733 §5.6: a CER on an open connection (no election

@@ -387,7 +387,7 @@ func TestDiameterWatchdog(t *testing.T) {
 		t.Fatalf("too few DWRs: client %v, server %v", c, s)
 	}
 	dc.Close()
-	if s := srv.Counters(); s["diameter.closed.disconnect_peer"] != 1 {
+	if s := srv.Counters(); s["diameter.closed.dpr_from_peer"] != 1 {
 		t.Errorf("the client's close is not a DPR: %v", s)
 	}
 

@@ -3,6 +3,7 @@ package live
 import (
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/regstorm/regstorm/sim"
@@ -19,6 +20,9 @@ type Node struct {
 	start   time.Time
 	events  chan sim.Event
 	done    chan struct{}
+	exited  chan struct{} // closed when Run returns
+	running atomic.Bool
+	inLoop  atomic.Bool // a core handler is running (Stop from there must not wait)
 	stopped sync.Once
 
 	mu    sync.Mutex
@@ -38,13 +42,13 @@ type Node struct {
 	// Errors receives send failures (a peer gone, an encoding error); it
 	// is buffered and drops when full, counting in Dropped.
 	Errors  chan error
-	Dropped uint64
+	Dropped atomic.Uint64
 }
 
 // NewNode prepares a node; Run starts its loop.
 func NewNode(name string, seed uint64, core sim.Handler) *Node {
 	return &Node{name: name, core: core, rng: sim.NewStream(seed, name), start: time.Now(), Done: make(chan struct{}),
-		events: make(chan sim.Event, 4096), done: make(chan struct{}), peers: map[sim.NodeID]Outbound{},
+		events: make(chan sim.Event, 4096), done: make(chan struct{}), exited: make(chan struct{}), peers: map[sim.NodeID]Outbound{},
 		armed: map[sim.TimerID]*time.Timer{}, Errors: make(chan error, 64)}
 }
 
@@ -90,6 +94,8 @@ func (n *Node) Arm(after time.Duration, key sim.TimerKey) {
 
 // Run processes events until Stop.
 func (n *Node) Run() {
+	n.running.Store(true)
+	defer close(n.exited)
 	for {
 		select {
 		case ev := <-n.events:
@@ -103,7 +109,9 @@ func (n *Node) Run() {
 				}
 				delete(n.armed, ev.ID)
 			}
+			n.inLoop.Store(true)
 			n.core.Handle(n, ev)
+			n.inLoop.Store(false)
 			if n.Idle != nil && !n.idle && n.Idle() {
 				n.idle = true
 				close(n.Done)
@@ -114,9 +122,14 @@ func (n *Node) Run() {
 	}
 }
 
-// Stop ends the loop and its timers.
+// Stop ends the loop and its timers, and returns once the loop has
+// returned (so the caller may read the core's state), unless Stop is
+// called from inside the loop or Run never started.
 func (n *Node) Stop() {
 	n.stopped.Do(func() { close(n.done) })
+	if n.running.Load() && !n.inLoop.Load() {
+		<-n.exited
+	}
 }
 
 // sim.Env, valid inside the loop.
@@ -159,7 +172,7 @@ func (n *Node) report(err error) {
 	select {
 	case n.Errors <- err:
 	default:
-		n.Dropped++
+		n.Dropped.Add(1)
 	}
 }
 
