@@ -48,10 +48,10 @@ func TestLoadCSV(t *testing.T) {
 		t.Error("Matches")
 	}
 	for body, want := range map[string]string{
-		"imsi,impi\n": "subs.csv:1: wrong number of fields",
-		"1,a@b,sip:a@b,zz,00000000000000000000000000000002,8000,0\n":                                                                                                                       "subs.csv:1: k must be 32 hex digits",
-		"1,a@b,sip:a@b,00000000000000000000000000000001,00000000000000000000000000000002,80,0\n":                                                                                           "subs.csv:1: amf must be 4 hex digits",
-		"1,a@b,sip:a@b,00000000000000000000000000000001,00000000000000000000000000000002,8000,0\n1,a@b,sip:c@b,00000000000000000000000000000001,00000000000000000000000000000002,8000,0\n": "subs.csv:2: duplicate impi",
+		"imsi,impi\n": "subs.csv:1: 2 fields, want 7",
+		"1,a@b,sip:a@b,zz,00000000000000000000000000000002,8000,0\n":                                                                                                                       "subs.csv:1: k: not 32 hex digits",
+		"1,a@b,sip:a@b,00000000000000000000000000000001,00000000000000000000000000000002,80,0\n":                                                                                           "subs.csv:1: amf: not 4 hex digits",
+		"1,a@b,sip:a@b,00000000000000000000000000000001,00000000000000000000000000000002,8000,0\n1,a@b,sip:c@b,00000000000000000000000000000001,00000000000000000000000000000002,8000,0\n": "subs.csv:2: impi: the same as on line 1",
 		"": "no subscribers",
 	} {
 		if _, err := ReadCSV(strings.NewReader(body), "subs.csv"); err == nil || !strings.Contains(err.Error(), want) {
