@@ -5,9 +5,11 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -75,7 +77,7 @@ func read(nameOrPath string) ([]byte, string, error) {
 	if b, err := builtinFS.ReadFile(path.Join("builtin", nameOrPath+".yaml")); err == nil && !strings.ContainsAny(nameOrPath, "/\\.") {
 		return b, "builtin:" + nameOrPath, nil
 	}
-	b, err := os.ReadFile(nameOrPath)
+	b, err := readProfile(nameOrPath)
 	if err != nil {
 		names := []string{}
 		if bs, e := Builtins(); e == nil {
@@ -87,6 +89,24 @@ func read(nameOrPath string) ([]byte, string, error) {
 			nameOrPath, strings.Join(names, ", "), err)
 	}
 	return b, nameOrPath, nil
+}
+
+// readProfile reads a profile file of at most MaxProfileBytes (a pipe
+// such as <(...) is fine; /dev/zero ends at the cap).
+func readProfile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxProfileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxProfileBytes {
+		return nil, fmt.Errorf("larger than the %d MiB a profile may be", MaxProfileBytes>>20)
+	}
+	return b, nil
 }
 
 var lineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
@@ -220,12 +240,23 @@ func parse(src []byte, where string, sets []string, variants bool) (*Profile, er
 	}
 	fill(&p)
 	p.src, p.where, p.sets = src, where, sets
-	for i := 0; variants && i < len(p.Variants); i++ {
+	if !variants {
+		return &p, nil
+	}
+	ues := make([]int64, len(p.Variants))
+	for i := range p.Variants {
+		ues[i] = p.UEs
 		if len(p.Variants[i].Set) > 0 {
-			if _, err := p.ForVariant(i); err != nil {
+			q, err := p.ForVariant(i)
+			if err != nil {
 				return nil, err
 			}
+			ues[i] = q.UEs
 		}
+	}
+	v.checkVariantsMemory(&p, ues)
+	if len(v.problems) > 0 {
+		return nil, &Error{v.problems}
 	}
 	return &p, nil
 }
@@ -391,11 +422,11 @@ func (v *validator) validate(p *Profile) {
 	if p.Name == "" {
 		v.addf("name", "must be set")
 	}
-	if p.UEs <= 0 {
-		v.addf("ues", "must be a positive number of UEs, got %d", p.UEs)
-	} else if p.UEs > 1<<31 {
-		v.addf("ues", "at most %d UEs per run, got %d", int64(1)<<31, p.UEs)
+	uesOK := v.checkUEs(p)
+	if len(p.Variants) > MaxVariants {
+		v.addf("variants", "%d variants, more than the %d a run may compare", len(p.Variants), MaxVariants)
 	}
+	v.checkDurations("", reflect.ValueOf(p).Elem())
 	if p.Fidelity != "struct" && p.Fidelity != "wire" {
 		v.addf("fidelity", "want struct or wire, got %q", p.Fidelity)
 	}
@@ -405,23 +436,8 @@ func (v *validator) validate(p *Profile) {
 	a := &p.Arrival
 	switch a.Shape {
 	case "uniform", "poisson", "storm", "steady":
-	case "constant":
-		if !(a.Rate > 0) {
-			v.addf("arrival.rate", "a constant rate needs rate > 0 (per second)")
-		}
-	case "ramp":
-		if !(a.From >= 0 && a.To > 0 && a.Window > 0) {
-			v.addf("arrival.from", "a ramp needs from >= 0, to > 0 and a window")
-		}
-	case "staircase":
-		if len(a.Steps) == 0 {
-			v.addf("arrival.steps", "a staircase needs steps: [{rate, for}]")
-		}
-		for i, st := range a.Steps {
-			if !(st.Rate > 0) || st.For <= 0 {
-				v.addf("arrival.steps."+strconv.Itoa(i), "each step needs rate > 0 and for > 0")
-			}
-		}
+	case "constant", "ramp", "staircase":
+		v.checkRates(p)
 	case "closed":
 		if a.Concurrency <= 0 {
 			v.addf("arrival.concurrency", "a closed loop needs concurrency > 0")
@@ -449,11 +465,14 @@ func (v *validator) validate(p *Profile) {
 			v.addf(t.key, "%v", err)
 		}
 	}
-	p.Subscribers.dir = v.dir
-	if t, err := p.Subscribers.Table(); err != nil {
-		v.addf("subscribers.file", "%v", err)
-	} else if t != nil && int64(len(t.Entries)) < p.UEs {
-		v.addf("subscribers.file", "%d subscribers in the file, fewer than ues (%d)", len(t.Entries), p.UEs)
+	p.Subscribers.dir, p.Subscribers.rows = v.dir, p.UEs
+	// The file is read up to ues rows, so not before ues is known good.
+	if uesOK {
+		if t, err := p.Subscribers.Table(); err != nil {
+			v.addf("subscribers.file", "%v", err)
+		} else if t != nil && int64(len(t.Entries)) < p.UEs {
+			v.addf("subscribers.file", "%d subscribers in the file, fewer than ues (%d)", len(t.Entries), p.UEs)
+		}
 	}
 	if p.Subscribers.Realm == "" {
 		v.addf("subscribers.realm", "must be set")
@@ -496,8 +515,8 @@ func (v *validator) validate(p *Profile) {
 		}
 		switch f.Kind {
 		case "latency":
-			if !(f.Multiplier > 0) {
-				v.addf(k+".multiplier", "a latency fault needs multiplier > 0")
+			if !(f.Multiplier > 0 && f.Multiplier <= MaxLatencyMultiplier) {
+				v.addf(k+".multiplier", "a latency fault needs 0 < multiplier <= %g, got %g", MaxLatencyMultiplier, f.Multiplier)
 			}
 		case "errors":
 			if !(f.Rate > 0 && f.Rate <= 1) || len(f.Codes) == 0 {

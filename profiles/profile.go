@@ -104,9 +104,11 @@ type Subscribers struct {
 
 	table *subscriber.Table
 	dir   string
+	rows  int64 // rows of the file to read (ues), 0 for all
 }
 
-// Table loads (once) the subscriber file, relative to the profile.
+// Table loads (once) the subscriber file, relative to the profile: its
+// first ues rows (the ones a run uses; validation sets how many), or all.
 func (s *Subscribers) Table() (*subscriber.Table, error) {
 	if s.File == "" || s.table != nil {
 		return s.table, nil
@@ -115,7 +117,7 @@ func (s *Subscribers) Table() (*subscriber.Table, error) {
 	if !filepath.IsAbs(path) && s.dir != "" {
 		path = filepath.Join(s.dir, path)
 	}
-	t, err := subscriber.LoadCSV(path)
+	t, err := subscriber.LoadCSV(path, s.rows)
 	if err != nil {
 		return nil, err
 	}
@@ -393,7 +395,7 @@ func (d *Dist) build() (sim.Dist, error) {
 	case "lognormal":
 		return sim.NewLogNormal(d.P50.D(), d.P99.D())
 	case "pareto":
-		if d.Scale <= 0 || !(d.Alpha > 0) {
+		if d.Scale <= 0 || !(d.Alpha > 0) || math.IsInf(d.Alpha, 0) {
 			return nil, fmt.Errorf("pareto needs scale > 0 and alpha > 0")
 		}
 		return sim.Pareto{Xm: d.Scale.D(), Alpha: d.Alpha}, nil
@@ -403,8 +405,15 @@ func (d *Dist) build() (sim.Dist, error) {
 		}
 		var ws []float64
 		var ds []sim.Dist
+		total := 0.0
 		for i := range d.Of {
 			c := &d.Of[i]
+			if !(c.Weight > 0) || math.IsInf(c.Weight, 0) {
+				return nil, fmt.Errorf("component %d: a weight > 0 (and finite) is needed, got %g", i, c.Weight)
+			}
+			if total += c.Weight; math.IsInf(total, 0) {
+				return nil, fmt.Errorf("mixture weights add up to more than a float holds")
+			}
 			if c.Dist == "mixture" {
 				return nil, fmt.Errorf("component %d: mixtures do not nest", i)
 			}
@@ -524,19 +533,19 @@ func (p *Pacer) Next() (time.Duration, bool) {
 		if i > 0 {
 			p.at += p.r.ExpFloat64() * w / float64(p.n)
 		}
-		return time.Duration(p.at), true
+		return virtual(p.at), true
 	case "constant":
-		return time.Duration(start + float64(i)*1e9/p.a.Rate), true
+		return virtual(start + float64(i)*1e9/p.a.Rate), true
 	case "ramp":
-		return time.Duration(start + rampTime(float64(i), p.a.From, p.a.To, w/1e9)*1e9), true
+		return virtual(start + rampTime(float64(i), p.a.From, p.a.To, w/1e9)*1e9), true
 	case "staircase":
-		return time.Duration(start + stairTime(float64(i), p.a.Steps)*1e9), true
+		return virtual(start + stairTime(float64(i), p.a.Steps)*1e9), true
 	case "storm":
 		if p.a.FrontLoaded {
-			return time.Duration(start + w*(1-math.Sqrt(1-float64(i)/float64(p.n)))), true
+			return virtual(start + w*(1-math.Sqrt(1-float64(i)/float64(p.n)))), true
 		}
 	}
-	return time.Duration(start + w*float64(i)/float64(p.n)), true
+	return virtual(start + w*float64(i)/float64(p.n)), true
 }
 
 // rampTime solves from·t + (to-from)·t²/(2W) = k for t (seconds); past W the
@@ -547,8 +556,8 @@ func rampTime(k, from, to, W float64) float64 {
 		return W + (k-atW)/to
 	}
 	a := (to - from) / (2 * W)
-	if math.Abs(a) < 1e-12 {
-		return k / from
+	if math.Abs(a) < 1e-12 && from > 0 {
+		return k / from // a flat ramp (from 0 the quadratic below holds for any a > 0)
 	}
 	return (-from + math.Sqrt(from*from+4*a*k)) / (2 * a)
 }

@@ -191,7 +191,7 @@ variants:
 		t.Fatalf("rendering: %v\n%s", err, y)
 	}
 	for body, want := range map[string]string{
-		"{dist: empirical, file: bad.csv}":      "bad.csv:2: \"fast\" is not a latency",
+		"{dist: empirical, file: bad.csv}":      "bad.csv:2: first column: not a latency",
 		"{dist: empirical, file: missing.csv}":  "missing.csv",
 		"{dist: mixture, of: []}":               "mixture needs components",
 		"{dist: pareto, scale: 1ms}":            "pareto needs scale > 0 and alpha > 0",
