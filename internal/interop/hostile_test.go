@@ -38,7 +38,7 @@ type proc struct {
 }
 
 // startLimited starts bin under `ulimit -v kb` (virtual memory in KiB).
-func startLimited(t *testing.T, ctx context.Context, kb string, bin string, args ...string) *proc {
+func startLimited(t testing.TB, ctx context.Context, kb string, bin string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", `ulimit -v ` + kb + ` && exec "$0" "$@"`, bin}, args...)...)
 	out, err := cmd.StdoutPipe()
@@ -62,7 +62,7 @@ func startLimited(t *testing.T, ctx context.Context, kb string, bin string, args
 }
 
 // stop sends SIGINT and returns the whole output once the process exits.
-func (p *proc) stop(t *testing.T) string {
+func (p *proc) stop(t testing.TB) string {
 	t.Helper()
 	p.cmd.Process.Signal(os.Interrupt)
 	exited := make(chan error, 1)
