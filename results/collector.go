@@ -71,7 +71,6 @@ type Collector struct {
 
 	// Series holds the per-second time series.
 	Series Series
-	now    time.Duration // the time of the latest measurement
 }
 
 // maxGaugeSeconds bounds the gauge series (about 11.6 days of virtual time).

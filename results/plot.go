@@ -302,10 +302,7 @@ func (r *Run) callbackPlot() (*plot.Plot, error) {
 			reasons[k] = true
 		}
 	}
-	layers := []string{"route executed"}
-	for _, k := range sortedStrings(boolCounts(reasons)) {
-		layers = append(layers, k)
-	}
+	layers := append([]string{"route executed"}, sortedStrings(boolCounts(reasons))...)
 	var below *plotter.BarChart
 	width := vg.Points(math.Min(60, 360/float64(max(1, len(cols)))))
 	for li, layer := range layers {

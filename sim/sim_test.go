@@ -9,7 +9,6 @@ import (
 )
 
 type recorder struct {
-	got []string
 	fn  func(env Env, ev Event)
 }
 

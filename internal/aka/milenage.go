@@ -69,12 +69,6 @@ func (v *Vector) NonceBase64() string {
 	return base64.StdEncoding.EncodeToString(n[:])
 }
 
-func sqnBytes(sqn uint64) []byte {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], sqn)
-	return b[2:]
-}
-
 func sqnFromBytes(b []byte) uint64 {
 	var full [8]byte
 	copy(full[2:], b[:SQNLen])

@@ -126,7 +126,7 @@ func TestLiveHSSPeerDown(t *testing.T) {
 	default:
 	}
 	time.Sleep(time.Until(start.Add(1100 * time.Millisecond)))
-	gone, conn, answers = cxClient(t, addr)
+	_, conn, answers = cxClient(t, addr)
 	sendMAR(t, conn, 3)
 	select {
 	case m := <-answers:
