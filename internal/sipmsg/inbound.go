@@ -1126,3 +1126,19 @@ func register(m *scanned, ruri string, top *via, e *Echo) (*Request, Verdict) {
 	}
 	return req, Verdict{}
 }
+
+// ReplyTo renders an answer to a message of which only the header section
+// is known (one a stream framer refused: too large, or without a usable
+// Content-Length), nil when it has no usable Via.
+func ReplyTo(header []byte, src Source, code int, reason, toTag string) []byte {
+	s := string(header)
+	if !strings.HasSuffix(s, "\r\n\r\n") {
+		s += "\r\n\r\n"
+	}
+	m := scan(s)
+	e, _, _ := echoOf(&m, src)
+	if e == nil {
+		return nil
+	}
+	return renderReply(e, code, reason, toTag, nil)
+}

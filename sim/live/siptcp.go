@@ -5,76 +5,111 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"sync"
-	"sync/atomic"
-
-	"github.com/emiago/sipgo/sip"
+	"time"
 
 	"github.com/regstorm/regstorm/internal/sipmsg"
 	"github.com/regstorm/regstorm/sim"
 )
 
-// readStream reads SIP messages from a TCP stream (framed by
-// Content-Length, RFC 3261 §18.3) with sipgo's stream parser and passes
-// each to deliver; it returns when the connection closes.
-func readStream(conn net.Conn, node *Node, bad *atomic.Uint64, deliver func(m any)) {
-	p := sip.NewParser().NewSIPStream()
-	buf := make([]byte, 64<<10)
+// sipClientWriteTimeout bounds one write of the UE fleet over TCP: a
+// target that stops reading fails the send instead of stalling the loop.
+const sipClientWriteTimeout = 5 * time.Second
+
+// DialTCP connects the client to a SIP target over TCP (no Timer E: RFC
+// 3261 §17.1.2.2 retransmits only over unreliable transports). When the
+// target closes the connection (an idle timeout, say), the next request
+// opens a new one (RFC 3261 §18.1.1: a client may open a connection for a
+// request), counted as sip.tcp.reconnects.
+func (c *SIPClient) DialTCP(target string) (sim.NodeID, error) {
+	c.tcpTarget = target
+	c.tcpMu.Lock()
+	err := c.dialLocked()
+	c.tcpMu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	c.peer = c.Node.AddPeer(c.sendTCP)
+	return c.peer, nil
+}
+
+func (c *SIPClient) dialLocked() error {
+	conn, err := net.DialTimeout("tcp", c.tcpTarget, 5*time.Second)
+	if err != nil {
+		return fmt.Errorf("live: SIP over TCP to %s: %w", c.tcpTarget, err)
+	}
+	la := conn.LocalAddr().(*net.TCPAddr)
+	c.ep = sipmsg.Endpoint{Transport: "TCP", Host: la.IP.String(), Port: la.Port}
+	c.tcp = conn
+	go c.readTCP(conn)
+	return nil
+}
+
+func (c *SIPClient) sendTCP(msg sim.Message) error {
+	c.tcpMu.Lock()
+	defer c.tcpMu.Unlock()
+	if c.closed {
+		return fmt.Errorf("live: SIP send over TCP: %w", net.ErrClosed)
+	}
+	if c.tcp == nil {
+		if err := c.dialLocked(); err != nil {
+			return err
+		}
+		c.counters.add("sip.tcp.reconnects")
+	}
+	b, err := sipmsg.Marshal(msg, c.ep)
+	if err != nil {
+		return err
+	}
+	c.tcp.SetWriteDeadline(time.Now().Add(sipClientWriteTimeout))
+	if _, err := c.tcp.Write(b); err != nil {
+		c.tcp.Close()
+		c.tcp = nil
+		return fmt.Errorf("live: SIP send over TCP: %w", err)
+	}
+	return nil
+}
+
+// readTCP frames responses (RFC 3261 §18.3) with the project's bounded
+// framer; a framing error closes the connection.
+func (c *SIPClient) readTCP(conn net.Conn) {
+	defer func() {
+		conn.Close()
+		c.tcpMu.Lock()
+		if c.tcp == conn {
+			c.tcp = nil
+		}
+		c.tcpMu.Unlock()
+	}()
+	f := sipmsg.Framer{Max: c.maxMessage()}
+	buf := make([]byte, 16<<10)
+	src := conn.RemoteAddr().String()
 	for {
 		n, err := conn.Read(buf)
 		if n > 0 {
-			perr := p.ParseSIPStream(buf[:n], func(msg sip.Message) {
-				m, err := sipmsg.FromSIP(msg)
-				if err != nil {
-					bad.Add(1)
-					node.report(err)
+			f.Write(buf[:n])
+			for {
+				msg, ferr := f.Next()
+				if ferr != nil {
+					if errors.Is(ferr, sipmsg.ErrTooLarge) {
+						c.counters.add("sip.dropped.oversize")
+					} else {
+						c.counters.add("sip.tcp.framing_error")
+					}
+					c.BadMessages.Add(1)
+					c.rep.report(c.Node, &c.counters, "live: SIP stream from %s: %w, connection closed", src, ferr)
 					return
 				}
-				deliver(m)
-			})
-			if perr != nil && !errors.Is(perr, sip.ErrParseSipPartial) {
-				bad.Add(1)
-				node.report(fmt.Errorf("live: SIP stream from %s: %w", conn.RemoteAddr(), perr))
-				conn.Close()
-				return
+				if msg == nil {
+					break
+				}
+				c.deliver(msg, "tcp", src)
 			}
 		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-				node.report(fmt.Errorf("live: SIP read from %s: %w", conn.RemoteAddr(), err))
+				c.rep.report(c.Node, &c.counters, "live: SIP read from %s: %w", src, err)
 			}
 			return
 		}
 	}
-}
-
-// DialTCP connects the client to a SIP target over TCP (no Timer E: RFC
-// 3261 §17.1.2.2 retransmits only over unreliable transports).
-func (c *SIPClient) DialTCP(target string) (sim.NodeID, error) {
-	conn, err := net.Dial("tcp", target)
-	if err != nil {
-		return 0, fmt.Errorf("live: SIP over TCP to %s: %w", target, err)
-	}
-	la := conn.LocalAddr().(*net.TCPAddr)
-	c.ep = sipmsg.Endpoint{Transport: "TCP", Host: la.IP.String(), Port: la.Port}
-	var mu sync.Mutex
-	c.peer = c.Node.AddPeer(func(msg sim.Message) error {
-		b, err := sipmsg.Marshal(msg, c.ep)
-		if err != nil {
-			return err
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if _, err := conn.Write(b); err != nil {
-			return fmt.Errorf("live: SIP send over TCP: %w", err)
-		}
-		return nil
-	})
-	c.tcp = conn
-	go readStream(conn, c.Node, &c.BadMessages, func(m any) {
-		if r, ok := m.(*sipmsg.Response); ok {
-			c.Node.Deliver(c.peer, r)
-		}
-	})
-	return c.peer, nil
 }
