@@ -293,7 +293,7 @@ func longTime(ns float64) string {
 	const day = 24 * 3600e9
 	switch {
 	case ns >= 365.25*day:
-		return strconv.FormatFloat(math.Round(ns/(365.25*day)), 'g', 4, 64) + " years"
+		return strconv.FormatFloat(ns/(365.25*day), 'g', 4, 64) + " years"
 	case ns >= day:
 		return strconv.FormatFloat(math.Round(ns/day), 'f', -1, 64) + " days"
 	}

@@ -14,6 +14,21 @@ type Dist interface {
 	String() string
 }
 
+// maxSample is where the unbounded distributions saturate, as Pareto
+// does: half of time.Duration's range, so that a sample added to any
+// virtual time a profile allows (profiles.MaxVirtualTime) cannot overflow.
+// Go leaves the conversion of an out-of-range float to an integer
+// implementation-defined (math.MinInt64 on amd64: a negative latency).
+const maxSample = time.Duration(math.MaxInt64 / 2)
+
+// saturate converts nanoseconds to a duration of at most maxSample.
+func saturate(ns float64) time.Duration {
+	if !(ns < float64(maxSample)) {
+		return maxSample
+	}
+	return time.Duration(ns)
+}
+
 // Constant always returns D.
 type Constant struct{ D time.Duration }
 
@@ -35,7 +50,7 @@ func (u Uniform) String() string { return fmt.Sprintf("uniform(%v..%v)", u.Min, 
 type Exponential struct{ Mean time.Duration }
 
 func (e Exponential) Sample(r *rand.Rand) time.Duration {
-	return time.Duration(r.ExpFloat64() * float64(e.Mean))
+	return saturate(r.ExpFloat64() * float64(e.Mean))
 }
 func (e Exponential) String() string { return fmt.Sprintf("exponential(mean %v)", e.Mean) }
 
@@ -60,7 +75,7 @@ func NewLogNormal(p50, p99 time.Duration) (LogNormal, error) {
 }
 
 func (l LogNormal) Sample(r *rand.Rand) time.Duration {
-	return time.Duration(math.Exp(l.mu + l.sigma*r.NormFloat64()))
+	return saturate(math.Exp(l.mu + l.sigma*r.NormFloat64()))
 }
 func (l LogNormal) String() string { return fmt.Sprintf("lognormal(p50 %v, p99 %v)", l.P50, l.P99) }
 
@@ -71,7 +86,7 @@ type Normal struct{ Mean, Stddev time.Duration }
 func (n Normal) Sample(r *rand.Rand) time.Duration {
 	for i := 0; i < 64; i++ {
 		if v := float64(n.Mean) + float64(n.Stddev)*r.NormFloat64(); v >= 0 {
-			return time.Duration(v)
+			return saturate(v)
 		}
 	}
 	return 0 // a mean far below 0: the truncated mass sits at 0
@@ -111,8 +126,8 @@ func NewMixture(weights []float64, dists []Dist) (*Mixture, error) {
 	m := &Mixture{Weights: weights, Dists: dists}
 	total := 0.0
 	for _, w := range weights {
-		if !(w > 0) {
-			return nil, fmt.Errorf("mixture weights must be > 0, got %g", w)
+		if !(w > 0) || math.IsInf(w, 0) {
+			return nil, fmt.Errorf("mixture weights must be > 0 and finite, got %g", w)
 		}
 		total += w
 		m.cum = append(m.cum, total)
