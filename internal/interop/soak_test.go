@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -86,8 +87,11 @@ variants:
 	out := filepath.Join(work, "out")
 	b.ResetTimer()
 	start := time.Now()
-	res, err := exec.CommandContext(ctx, bin, "ue", profile, "--target", "udp:"+sipAddr, "--timeout", (*soakFor + 2*time.Minute).String(),
-		"--out", out).CombinedOutput()
+	ue := exec.CommandContext(ctx, bin, "ue", profile, "--target", "udp:"+sipAddr, "--timeout", (*soakFor + 2*time.Minute).String(),
+		"--out", out)
+	ue.Cancel = func() error { return ue.Process.Signal(syscall.SIGQUIT) } // a stuck fleet shows its goroutines
+	ue.WaitDelay = 10 * time.Second
+	res, err := ue.CombinedOutput()
 	wall := time.Since(start)
 	b.StopTimer()
 	if err != nil {
