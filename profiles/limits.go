@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // The limits a profile is checked against, each in this one place. A
@@ -181,12 +183,12 @@ func (v *validator) checkUEs(p *Profile) bool {
 }
 
 // checkVariantsMemory checks the variants' UEs together against the
-// machine's memory; ues[i] is variant i's (its set may change ues).
-func (v *validator) checkVariantsMemory(p *Profile, ues []int64) {
+// machine's memory for a run on procs threads; ues[i] is variant i's (its
+// set may change ues).
+func (v *validator) checkVariantsMemory(p *Profile, ues []int64, procs int) {
 	if len(ues) < 2 {
 		return
 	}
-	procs := runtime.GOMAXPROCS(0)
 	have, machine := machineMemory()
 	need := memoryNeed(ues, procs, p.Subscribers.File != "")
 	if need <= float64(have) {
@@ -206,6 +208,36 @@ func (v *validator) checkVariantsMemory(p *Profile, ues []int64) {
 		how = fmt.Sprintf("one after another (more variants than the %d cores)", procs)
 	}
 	v.addf("variants", "%d variants of %s, run %s, need about %s; %s", len(ues), each, how, gib(need), machine)
+}
+
+// CheckMemory checks the variants together against the machine's memory
+// for a run on threads threads (internal/scenario.Options.Threads; 0 for
+// every core), which places variants side by side when there are at least
+// as many threads as variants. Parse checks it for 0; a command given
+// --threads can check again. The error is an *Error naming the profile's
+// variants line.
+func (p *Profile) CheckMemory(threads int) error {
+	if threads <= 0 {
+		threads = runtime.GOMAXPROCS(0)
+	}
+	v := validator{where: p.where, root: &yaml.Node{}}
+	if p.src != nil {
+		if err := yaml.Unmarshal(p.src, v.root); err != nil {
+			return fmt.Errorf("profiles: re-reading %s: %w", p.where, err)
+		}
+	}
+	ues := p.variantUEs
+	if len(ues) != len(p.Variants) {
+		ues = make([]int64, len(p.Variants))
+		for i := range ues {
+			ues[i] = p.UEs
+		}
+	}
+	v.checkVariantsMemory(p, ues, threads)
+	if len(v.problems) > 0 {
+		return &Error{v.problems}
+	}
+	return nil
 }
 
 // checkRates refuses arrival rates below MinRate (or not finite) and a

@@ -121,6 +121,27 @@ func TestVariantsBounded(t *testing.T) {
 	}
 }
 
+// CheckMemory follows the threads a run is given: variants side by side
+// when there are as many threads, else one after another.
+func TestCheckMemoryThreads(t *testing.T) {
+	withMemory(t, 64<<30)
+	path, err := loadErr(t, "name: x\nues: 1000000\nvariants:\n  - {name: a}\n  - {name: b, set: [ues=2000000]}\n", nil)
+	if err != "" {
+		t.Fatal(err)
+	}
+	p, lerr := Load(path, nil)
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	withMemory(t, 8<<30)
+	if err := p.CheckMemory(1); err != nil {
+		t.Errorf("one thread: %v", err)
+	}
+	if err := p.CheckMemory(2); err == nil || !strings.Contains(err.Error(), path+":3: variants: 2 variants of 3000000 UEs in all, run side by side, need about 8.6 GiB; this machine has 8.0 GiB") {
+		t.Errorf("two threads: %v", err)
+	}
+}
+
 func TestRatesBounded(t *testing.T) {
 	withMemory(t, 1<<40)
 	for _, c := range []struct{ arrival, want string }{

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -254,7 +255,8 @@ func parse(src []byte, where string, sets []string, variants bool) (*Profile, er
 			ues[i] = q.UEs
 		}
 	}
-	v.checkVariantsMemory(&p, ues)
+	p.variantUEs = ues
+	v.checkVariantsMemory(&p, ues, runtime.GOMAXPROCS(0))
 	if len(v.problems) > 0 {
 		return nil, &Error{v.problems}
 	}

@@ -60,6 +60,8 @@ type Profile struct {
 	src   []byte   // the document, for per-variant overrides
 	where string   // its name in messages
 	sets  []string // the command line's overrides
+	// variantUEs are the variants' ues (a variant's set may change it).
+	variantUEs []int64
 }
 
 // Arrival is when registrations start (the load shape):
