@@ -108,6 +108,12 @@ func (f *Framer) Next() ([]byte, error) {
 			}
 			return nil, nil
 		}
+		if from+i+4 > f.max() {
+			// The same verdict however the bytes arrived: a header
+			// section over the limit is refused unread.
+			f.err = ErrTooLarge
+			return nil, f.err
+		}
 		f.hdrEnd = from + i + 4
 		cl, err := contentLength(f.buf[:f.hdrEnd])
 		if err != nil {

@@ -505,6 +505,16 @@ func isHostname(s string) bool {
 	return !strings.Contains(s, "..") && s[0] != '.' && s[0] != '-'
 }
 
+// validURIHost checks a SIP URI's host as sipgo parsed it (RFC 3261 §25.1
+// host: hostname, IPv4address or IPv6reference, the brackets optional).
+func validURIHost(h string) bool {
+	if isHostname(h) {
+		return true
+	}
+	_, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"))
+	return err == nil && h != ""
+}
+
 // param value of name (case-insensitive), and whether it is present.
 func paramOf(ps []param, name string) (string, bool) {
 	for _, p := range ps {
@@ -728,22 +738,22 @@ func sentByOf(v *via) string {
 // echoOf collects what a response copies (RFC 3261 §8.2.6.2) and checks
 // that the top Via is usable; nil with a cause when it is not.
 func echoOf(m *scanned, src Source) (*Echo, *via, string) {
-	var vias []string
-	for _, raw := range m.values(hVia) {
-		vias = append(vias, splitList(raw)...)
-	}
+	vias := m.values(hVia)
 	if len(vias) == 0 {
 		return nil, nil, "no_via"
 	}
-	if ok, _ := quotedText(vias[0]); !ok {
-		return nil, nil, "no_via"
+	for _, v := range vias {
+		if ok, _ := quotedText(v); !ok {
+			return nil, nil, "no_via" // a control character would break the answer
+		}
 	}
-	top, ok := parseVia(vias[0])
+	first := splitList(vias[0])[0] // a prefix of vias[0]
+	top, ok := parseVia(first)
 	if !ok {
 		return nil, nil, "no_via"
 	}
 	e := &Echo{Via: vias, SentBy: sentByOf(&top)}
-	e.Via[0] = withReceived(vias[0], &top, src)
+	e.Via[0] = withReceived(first, &top, src) + vias[0][len(first):]
 	// The other fields are copied only when they are single and free of
 	// control characters outside quoted strings: the answer must not carry
 	// bytes that would break its own framing.
@@ -964,7 +974,7 @@ func checkHeaders(m *scanned, method string, top *via) (Verdict, bool) {
 	// RFC 3261 §20.22: Max-Forwards is an integer 0-255.
 	if mf, n := m.single(hMaxForwards); n > 1 {
 		return reject(400, "Bad Request - more than one Max-Forwards", "duplicate_max_forwards"), true
-	} else if n == 1 && (!allDigits(mf) || len(mf) > 3 || mustAtoi(mf) > 255) {
+	} else if n == 1 && (!allDigits(mf) || len(strings.TrimLeft(mf, "0")) > 3 || mustAtoi(strings.TrimLeft(mf, "0")) > 255) {
 		return reject(400, "Bad Request - malformed Max-Forwards", "malformed_max_forwards"), true
 	}
 	// Every header field: control characters only as quoted-pairs
@@ -1016,7 +1026,7 @@ func register(m *scanned, ruri string, top *via, e *Echo) (*Request, Verdict) {
 	if scheme != "sip" && scheme != "sips" {
 		return nil, reject(416, "Unsupported URI Scheme", "unsupported_uri_scheme")
 	}
-	if strings.ContainsRune(ruri, '?') || sip.ParseUri(ruri, &ru) != nil || ru.Host == "" {
+	if strings.ContainsRune(ruri, '?') || sip.ParseUri(ruri, &ru) != nil || !validURIHost(ru.Host) {
 		return nil, reject(400, "Bad Request - malformed Request-URI", "malformed_request_uri")
 	}
 	// RFC 3261 §8.2.2.3: option tags in Require the registrar does not
@@ -1052,7 +1062,7 @@ func register(m *scanned, ruri string, top *via, e *Echo) (*Request, Verdict) {
 	if s := strings.ToLower(toURI[:strings.IndexByte(toURI, ':')]); s != "sip" && s != "sips" {
 		return nil, reject(404, "Not Found - To is not a SIP URI", "to_not_sip")
 	}
-	if sip.ParseUri(toURI, &aor) != nil || aor.Host == "" {
+	if sip.ParseUri(toURI, &aor) != nil || !validURIHost(aor.Host) {
 		return nil, reject(400, "Bad Request - malformed To", "malformed_to")
 	}
 	callID, _ := m.single(hCallID)
@@ -1117,7 +1127,7 @@ func register(m *scanned, ruri string, top *via, e *Echo) (*Request, Verdict) {
 			continue
 		}
 		p, err := parseDigest(a)
-		if err != nil {
+		if _, balanced := quotedText(a); err != nil || !balanced {
 			return nil, reject(400, "Bad Request - malformed Authorization", "malformed_authorization")
 		}
 		req.Auth = &Credentials{Username: p["username"], Realm: p["realm"], Nonce: p["nonce"], URI: p["uri"],

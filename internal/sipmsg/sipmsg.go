@@ -38,9 +38,10 @@ const MaxExpires = 1<<32 - 1
 // renders these values instead of the ones it would build itself. Cores
 // copy the pointer, never the contents; the simulation leaves it nil.
 type Echo struct {
-	// Via holds one via-parm per element, top first, as received (LWS
-	// folded to one space); the top one has received and rport filled in
-	// by the server (RFC 3261 §18.2.1, RFC 3581 §4).
+	// Via holds the Via header field values, top first, as received (a
+	// value may list several via-parms; folded lines are joined by one
+	// space); the top via-parm has received and rport filled in by the
+	// server (RFC 3261 §18.2.1, RFC 3581 §4).
 	Via    []string
 	From   string
 	To     string
