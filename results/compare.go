@@ -167,13 +167,18 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 }
 
 // benchMetrics are the metrics printed in Go benchmark format, with their
-// benchstat unit names.
+// benchstat unit names: "all" is every outcome's latency, "ok" the
+// successes' only.
 var benchMetrics = []struct{ path, unit string }{
-	{"latency_ms.registration.p50", "reg-p50-ms"}, {"latency_ms.registration.p99", "reg-p99-ms"},
-	{"latency_ms.registration.p999", "reg-p99.9-ms"}, {"latency_ms.challenge.p50", "challenge-p50-ms"},
-	{"latency_ms.challenge.p99", "challenge-p99-ms"}, {"callbacks.mar.completion_rate", "mar-completion"},
+	{"latency_ms.registration.all.p50", "reg-all-p50-ms"}, {"latency_ms.registration.all.p95", "reg-all-p95-ms"},
+	{"latency_ms.registration.all.p99", "reg-all-p99-ms"}, {"latency_ms.registration.all.p999", "reg-all-p99.9-ms"},
+	{"latency_ms.registration.ok.p50", "reg-ok-p50-ms"}, {"latency_ms.registration.ok.p99", "reg-ok-p99-ms"},
+	{"latency_ms.registration.ok.p999", "reg-ok-p99.9-ms"}, {"latency_ms.challenge.ok.p50", "challenge-p50-ms"},
+	{"latency_ms.challenge.ok.p99", "challenge-p99-ms"}, {"callbacks.mar.completion_rate", "mar-completion"},
 	{"callbacks.sar.completion_rate", "sar-completion"}, {"registrations.succeeded", "succeeded"},
-	{"registrations.failed", "failed"},
+	{"registrations.failed", "failed"}, {"registrations.share.succeeded", "success-share"},
+	{"throughput_per_s.offered.mean", "offered-per-s"}, {"throughput_per_s.achieved.mean", "achieved-per-s"},
+	{"throughput_per_s.achieved.peak", "achieved-peak-per-s"}, {"throughput_per_s.failed.mean", "failed-per-s"},
 }
 
 // WriteBench prints a run in Go benchmark format, one line per variant, so
@@ -192,6 +197,9 @@ func WriteBench(w io.Writer, s *Summary, label string) error {
 		var b strings.Builder
 		b.WriteString(name + " 1")
 		for _, m := range benchMetrics {
+			if v.notMeasured(m.path) {
+				continue
+			}
 			x, err := v.Metric(m.path)
 			if err != nil {
 				return err

@@ -3,6 +3,7 @@ package results
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -81,10 +82,20 @@ func (s *Summary) Check(exps []Expectation) []Failure {
 }
 
 // Metric reads a number from the variant's summary by its JSON path, e.g.
-// "latency_ms.registration.p99", "registrations.by_final_code.500" or
+// "latency_ms.registration.all.p99", "registrations.by_final_code.500" or
 // "counters.scscf.cdp_timeouts" (keys may contain dots). A count that is
-// absent from a map (no 500s) reads as 0.
+// absent from a map (no 500s) reads as 0, and so does a percentile of a
+// final code that never occurred (latency_ms.registration.by_code.500.p99).
+// A path the run did not measure (VariantSummary.NotMeasured) is an error.
+//
+// A procedure's percentile without an outcome, the name these metrics had
+// before every outcome was measured (latency_ms.registration.p99), reads as
+// every outcome's (latency_ms.registration.all.p99).
 func (v *VariantSummary) Metric(path string) (float64, error) {
+	path = canonicalMetric(path)
+	if v.notMeasured(path) {
+		return 0, fmt.Errorf("metric %q is not measured by this run", path)
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return 0, err
@@ -96,8 +107,43 @@ func (v *VariantSummary) Metric(path string) (float64, error) {
 	return lookup(root, path, path)
 }
 
-// countMaps are summary maps whose absent keys are zero counts.
-var countMaps = []string{"registrations.by_final_code.", "registrations.by_cause.", "registrations.retries.", "counters.", "callbacks.mar.not_executed.",
+// outcomeProcedures are the latency_ms entries split by outcome.
+var outcomeProcedures = []string{"registration", "reregistration", "deregistration", "challenge"}
+
+// percentileFields are the fields of a Percentiles.
+var percentileFields = []string{"count", "p50", "p90", "p95", "p99", "p999", "max"}
+
+// canonicalMetric rewrites latency_ms.<procedure>.<field> to
+// latency_ms.<procedure>.all.<field>.
+func canonicalMetric(path string) string {
+	rest, ok := strings.CutPrefix(path, "latency_ms.")
+	if !ok {
+		return path
+	}
+	proc, field, ok := strings.Cut(rest, ".")
+	if ok && slices.Contains(outcomeProcedures, proc) && slices.Contains(percentileFields, field) {
+		return "latency_ms." + proc + ".all." + field
+	}
+	return path
+}
+
+// absentByCode reports whether full names a percentile field of a final
+// code absent from a latency_ms.<procedure>.by_code map, where the lookup
+// stopped with rest left: such a code never occurred, its percentiles are 0.
+func absentByCode(full, rest string) bool {
+	for _, proc := range outcomeProcedures {
+		p := "latency_ms." + proc + ".by_code."
+		if strings.HasPrefix(full, p) && len(full)-len(rest) == len(p) {
+			i := strings.LastIndexByte(rest, '.')
+			return i > 0 && slices.Contains(percentileFields, rest[i+1:])
+		}
+	}
+	return false
+}
+
+// countMaps are summary maps whose absent keys are zero counts (or shares).
+var countMaps = []string{"registrations.by_final_code.", "registrations.by_cause.", "registrations.retries.",
+	"registrations.share.by_final_code.", "registrations.share.by_cause.", "counters.", "callbacks.mar.not_executed.",
 	"callbacks.sar.not_executed.", "callbacks.resync.not_executed."}
 
 func lookup(node any, rest, full string) (float64, error) {
@@ -130,6 +176,9 @@ func lookup(node any, rest, full string) (float64, error) {
 				return 0, nil
 			}
 		}
+		if absentByCode(full, rest) {
+			return 0, nil
+		}
 		return 0, fmt.Errorf("metric %q: no %q; known here: %s", full, strings.SplitN(rest, ".", 2)[0], keysOf(node))
 	}
 	return lookup(m[best], strings.TrimPrefix(strings.TrimPrefix(rest, best), "."), full)
@@ -158,6 +207,10 @@ func ValidMetric(path string) error {
 		if strings.HasPrefix(path, p) && len(path) > len(p) {
 			return nil
 		}
+	}
+	path = canonicalMetric(path)
+	if i := strings.Index(path, ".by_code."); i >= 0 && absentByCode(path, path[i+len(".by_code."):]) {
+		return nil
 	}
 	_, err := v.Metric(path)
 	return err

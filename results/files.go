@@ -7,34 +7,64 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
+	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// Metrics are the latency histograms written per variant, in this order.
-var Metrics = []string{"registration", "challenge", "mar_rtt", "sar_rtt", "hss_mar", "hss_queue"}
+// Metrics are the latency histograms written per variant, in this order:
+// each procedure's every outcome (.all) and successes only (.ok), the
+// challenge leg, then the S-CSCF's and the HSS's measurements. The names
+// are the summary's latency_ms paths.
+var Metrics = []string{"registration.all", "registration.ok", "reregistration.all", "reregistration.ok",
+	"deregistration.all", "deregistration.ok", "challenge.all", "challenge.ok", "mar_rtt", "sar_rtt", "hss_mar", "hss_queue"}
 
-// Histogram returns the collector's histogram of a metric.
-func (c *Collector) Histogram(metric string) *hdr.Histogram {
+// timeline returns the collector's timeline of a metric, or nil.
+func (c *Collector) timeline(metric string) *timeline {
 	switch metric {
-	case "registration":
-		return c.Registration
-	case "challenge":
-		return c.Challenge
 	case "mar_rtt":
-		return c.MARRTT
+		return &c.cores[coreMARRTT]
 	case "sar_rtt":
-		return c.SARRTT
+		return &c.cores[coreSARRTT]
 	case "hss_mar":
-		return c.HSSMAR
+		return &c.cores[coreHSSMAR]
 	case "hss_queue":
-		return c.HSSQueue
+		return &c.cores[coreHSSQueue]
+	}
+	proc, outcome, ok := strings.Cut(metric, ".")
+	if !ok {
+		return nil
+	}
+	for i, name := range procNames {
+		if name == proc {
+			switch outcome {
+			case "all":
+				return &c.procs[i].all
+			case "ok":
+				return &c.procs[i].ok
+			}
+		}
 	}
 	return nil
+}
+
+// Histogram returns the collector's whole-run histogram of a metric (µs;
+// empty when nothing was recorded), or nil for an unknown metric.
+func (c *Collector) Histogram(metric string) *hdr.Histogram {
+	t := c.timeline(metric)
+	if t == nil {
+		return nil
+	}
+	if t.total == nil {
+		return newHist()
+	}
+	return t.total
 }
 
 // Run is everything a run leaves in its directory: what report re-renders
@@ -48,11 +78,14 @@ type Run struct {
 	Series map[string][]SeriesRow
 }
 
-// SeriesRow is one line of timeseries.csv.
+// SeriesRow is one line of timeseries.csv; a latency of a second in which
+// nothing ended is NaN (an empty field in the file).
 type SeriesRow struct {
-	Second                                    int
-	Offered, Succeeded, Failed                float64
-	Suspended, OnWait, HSSQueue, P50MS, P99MS float64
+	Second                                              int
+	Offered, Completed, Succeeded, Failed               float64
+	Failed4xx, Failed5xx, FailedTimerF, FailedOther     float64
+	Suspended, OnWait, HSSQueue                         float64
+	P50MS, P90MS, P95MS, P99MS, MaxMS, OKP50MS, OKP99MS float64
 }
 
 // HlogName is the file of one variant's metric.
@@ -68,8 +101,10 @@ func sanitize(s string) string {
 	return string(b)
 }
 
-// WriteRun writes summary.json, timeseries.csv and one .hlog per metric and
-// variant into dir.
+// WriteRun writes summary.json, timeseries.csv, registrations.csv (when
+// records were kept) and one .hlog per metric and variant into dir. The
+// .hlog files have one interval per second of the variant's virtual
+// duration (names[i] is looked up in sum, else the i-th variant's).
 func WriteRun(dir string, sum *Summary, names []string, cols []*Collector) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("results: %w", err)
@@ -82,11 +117,7 @@ func WriteRun(dir string, sum *Summary, names []string, cols []*Collector) error
 		return fmt.Errorf("results: writing summary: %w", err)
 	}
 	var ts bytes.Buffer
-	series := make([]*Series, len(cols))
-	for i, c := range cols {
-		series[i] = &c.Series
-	}
-	if err := WriteTimeseriesCSV(&ts, names, series); err != nil {
+	if err := WriteTimeseriesCSV(&ts, names, cols); err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "timeseries.csv"), ts.Bytes(), 0o644); err != nil {
@@ -96,9 +127,16 @@ func WriteRun(dir string, sum *Summary, names []string, cols []*Collector) error
 		return err
 	}
 	for i, c := range cols {
+		var end time.Duration
+		for j := range sum.Variants {
+			if sum.Variants[j].Name == names[i] || j == i && end == 0 {
+				end = time.Duration(sum.Variants[j].VirtualDuration * float64(time.Second))
+			}
+		}
 		for _, m := range Metrics {
 			var b bytes.Buffer
-			if err := WriteHlog(&b, c.Histogram(m), fmt.Sprintf("regstorm %s %s %s, values in microseconds", sum.Profile, names[i], m)); err != nil {
+			comment := fmt.Sprintf("regstorm %s %s %s: values in microseconds, one interval per second of virtual time", sum.Profile, names[i], m)
+			if err := writeIntervalLog(&b, c.timeline(m), end, comment); err != nil {
 				return fmt.Errorf("results: encoding %s %s: %w", names[i], m, err)
 			}
 			if err := os.WriteFile(filepath.Join(dir, HlogName(names[i], m)), b.Bytes(), 0o644); err != nil {
@@ -109,7 +147,9 @@ func WriteRun(dir string, sum *Summary, names []string, cols []*Collector) error
 	return nil
 }
 
-// LoadRun reads a run directory written by WriteRun.
+// LoadRun reads a run directory written by WriteRun. A metric's .hlog that
+// is missing (a run written before the metric existed) leaves its
+// histogram nil.
 func LoadRun(dir string) (*Run, error) {
 	r := &Run{Dir: dir, Hists: map[string]map[string]*hdr.Histogram{}, Series: map[string][]SeriesRow{}}
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
@@ -123,6 +163,9 @@ func LoadRun(dir string) (*Run, error) {
 		r.Hists[v.Name] = map[string]*hdr.Histogram{}
 		for _, m := range Metrics {
 			h, err := readHlog(filepath.Join(dir, HlogName(v.Name, m)))
+			if isNotExist(err) {
+				continue
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -134,54 +177,70 @@ func LoadRun(dir string) (*Run, error) {
 		return nil, fmt.Errorf("reading run %s: %w", dir, err)
 	}
 	defer f.Close()
-	cr := csv.NewReader(f)
-	head, err := cr.Read()
-	if err != nil || len(head) != 10 {
-		return nil, fmt.Errorf("%s: timeseries.csv: bad header", dir)
-	}
-	for line := 2; ; line++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s/timeseries.csv:%d: %w", dir, line, err)
-		}
-		var row SeriesRow
-		row.Second, err = strconv.Atoi(rec[0])
-		vals := []*float64{&row.Offered, &row.Succeeded, &row.Failed, &row.Suspended, &row.OnWait, &row.HSSQueue, &row.P50MS, &row.P99MS}
-		for i, p := range vals {
-			if err == nil {
-				*p, err = strconv.ParseFloat(rec[2+i], 64)
-			}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s/timeseries.csv:%d: %w", dir, line, err)
-		}
-		r.Series[rec[1]] = append(r.Series[rec[1]], row)
+	if r.Series, err = readTimeseries(f); err != nil {
+		return nil, fmt.Errorf("%s/timeseries.csv: %w", dir, err)
 	}
 	return r, nil
 }
 
-func readHlog(path string) (*hdr.Histogram, error) {
-	f, err := os.Open(path)
+// readTimeseries reads timeseries.csv: '#' lines are comments, columns are
+// found by their header names (a column the file lacks reads as 0, an
+// empty field as NaN).
+func readTimeseries(rd io.Reader) (map[string][]SeriesRow, error) {
+	cr := csv.NewReader(rd)
+	cr.Comment = '#'
+	cr.FieldsPerRecord = -1
+	head, err := cr.Read()
 	if err != nil {
-		return nil, fmt.Errorf("reading histogram: %w", err)
+		return nil, fmt.Errorf("no header: %w", err)
 	}
-	defer f.Close()
-	lr := hdr.NewHistogramLogReader(f)
-	h := newHist()
+	col := map[string]int{}
+	for i, h := range head {
+		col[h] = i
+	}
+	if _, ok := col["second"]; !ok {
+		return nil, errors.New("bad header: no second column")
+	}
+	if _, ok := col["variant"]; !ok {
+		return nil, errors.New("bad header: no variant column")
+	}
+	out := map[string][]SeriesRow{}
 	for {
-		x, err := lr.NextIntervalHistogram()
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if x == nil {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
 			break
 		}
-		h.Merge(x)
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", line, err)
+		}
+		if len(rec) != len(head) {
+			return nil, fmt.Errorf("line %d: %d fields, the header has %d", line, len(rec), len(head))
+		}
+		var row SeriesRow
+		if row.Second, err = strconv.Atoi(rec[col["second"]]); err != nil {
+			return nil, fmt.Errorf("line %d: second: %w", line, err)
+		}
+		for name, p := range map[string]*float64{"offered": &row.Offered, "completed": &row.Completed, "succeeded": &row.Succeeded,
+			"failed": &row.Failed, "failed_4xx": &row.Failed4xx, "failed_5xx": &row.Failed5xx, "failed_timer_f": &row.FailedTimerF,
+			"failed_other": &row.FailedOther, "suspended_max": &row.Suspended, "on_wait_max": &row.OnWait,
+			"hss_queue_max": &row.HSSQueue, "p50_ms": &row.P50MS, "p90_ms": &row.P90MS, "p95_ms": &row.P95MS, "p99_ms": &row.P99MS,
+			"max_ms": &row.MaxMS, "ok_p50_ms": &row.OKP50MS, "ok_p99_ms": &row.OKP99MS} {
+			i, ok := col[name]
+			switch {
+			case !ok:
+			case rec[i] == "":
+				*p = math.NaN()
+			default:
+				if *p, err = strconv.ParseFloat(rec[i], 64); err != nil {
+					return nil, fmt.Errorf("line %d: %s: %w", line, name, err)
+				}
+			}
+		}
+		v := rec[col["variant"]]
+		out[v] = append(out[v], row)
 	}
-	return h, nil
+	return out, nil
 }
 
 // Variants returns the variant names in summary order.
@@ -202,7 +261,19 @@ func sortedStrings(m map[string]uint64) []string {
 	return keys
 }
 
-// writeRecords writes registrations.csv when records were kept.
+// fixedText writes d in units of unit with every nanosecond: exact, so a
+// reader can bucket end times by second without rounding across a second.
+func fixedText(d, unit time.Duration) string {
+	sign := ""
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	digits := len(strconv.FormatInt(int64(unit), 10)) - 1
+	return fmt.Sprintf("%s%d.%0*d", sign, d/unit, digits, d%unit)
+}
+
+// writeRecords writes registrations.csv when records were kept: times in
+// seconds and latency in milliseconds, to the nanosecond.
 func writeRecords(dir string, names []string, cols []*Collector) error {
 	kept := false
 	for _, c := range cols {
@@ -216,8 +287,8 @@ func writeRecords(dir string, names []string, cols []*Collector) error {
 	w.Write([]string{"variant", "ue", "intended_s", "end_s", "latency_ms", "final_code", "reason", "cseq"})
 	for i, c := range cols {
 		for _, r := range c.Records {
-			w.Write([]string{names[i], strconv.FormatUint(uint64(r.UE), 10), strconv.FormatFloat(r.Intended.Seconds(), 'f', 6, 64),
-				strconv.FormatFloat(r.End.Seconds(), 'f', 6, 64), strconv.FormatFloat(float64(r.End-r.Intended)/1e6, 'f', 3, 64),
+			w.Write([]string{names[i], strconv.FormatUint(uint64(r.UE), 10), fixedText(r.Intended, time.Second),
+				fixedText(r.End, time.Second), fixedText(r.End-r.Intended, time.Millisecond),
 				strconv.Itoa(r.Code), r.Reason, strconv.FormatUint(uint64(r.CSeq), 10)})
 		}
 	}

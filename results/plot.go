@@ -27,12 +27,19 @@ type Plot struct {
 
 // metricTitle names a latency metric for people.
 var metricTitle = map[string]string{
-	"registration": "Registration latency (intended send to 200 OK)",
-	"challenge":    "Challenge latency (intended send to 401)",
-	"mar_rtt":      "MAR round trip at the S-CSCF",
-	"sar_rtt":      "SAR round trip at the S-CSCF",
-	"hss_mar":      "HSS MAR latency (arrival to answer)",
-	"hss_queue":    "HSS queue wait",
+	"registration.all": "Registration latency, every outcome (intended send to final response)",
+	"registration.ok":  "Registration latency, successes only (intended send to 2xx)",
+	"challenge.ok":     "Challenge latency (intended send to 401)",
+	"mar_rtt":          "MAR round trip at the S-CSCF",
+	"sar_rtt":          "SAR round trip at the S-CSCF",
+	"hss_mar":          "HSS MAR latency (arrival to answer)",
+	"hss_queue":        "HSS queue wait",
+}
+
+// latencyPlots are the latency figures: file name suffix and metric.
+var latencyPlots = []struct{ name, metric string }{
+	{"registration", "registration.all"}, {"registration-ok", "registration.ok"}, {"challenge", "challenge.ok"},
+	{"mar_rtt", "mar_rtt"},
 }
 
 func variantColor(i int) color.Color { return plotutil.Color(i) }
@@ -61,22 +68,23 @@ func RenderPlots(r *Run) ([]Plot, error) {
 		out = append(out, Plot{Name: name, Title: title})
 		return nil
 	}
-	for _, m := range []string{"registration", "challenge", "mar_rtt"} {
-		if !r.anyCount(m) {
-			continue
+	for _, lp := range latencyPlots {
+		m := lp.metric
+		if !r.anyCount(m) || m == "registration.ok" && !r.someFailed() {
+			continue // successes only is every outcome when nothing failed
 		}
 		p, err := r.histogramPlot(m)
 		if err != nil {
 			return nil, err
 		}
-		if err := save("latency-"+m, p.Title.Text, p, 8*vg.Inch, 4.5*vg.Inch); err != nil {
+		if err := save("latency-"+lp.name, p.Title.Text, p, 8*vg.Inch, 4.5*vg.Inch); err != nil {
 			return nil, err
 		}
 		p, err = r.percentilePlot(m)
 		if err != nil {
 			return nil, err
 		}
-		if err := save("percentiles-"+m, p.Title.Text, p, 8*vg.Inch, 4.5*vg.Inch); err != nil {
+		if err := save("percentiles-"+lp.name, p.Title.Text, p, 8*vg.Inch, 4.5*vg.Inch); err != nil {
 			return nil, err
 		}
 	}
@@ -91,6 +99,16 @@ func RenderPlots(r *Run) ([]Plot, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// someFailed reports whether a variant's registrations saw a failure.
+func (r *Run) someFailed() bool {
+	for _, v := range r.Summary.Variants {
+		if l := v.LatencyMS.Registration; l.OK.Count != l.All.Count {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *Run) anyCount(metric string) bool {
@@ -211,7 +229,8 @@ func variantDashes(i int) []vg.Length {
 }
 
 // timeseriesFigure stacks throughput, transactions in flight and p99
-// latency per virtual second, variants overlaid.
+// latency per virtual second, variants overlaid; a second in which nothing
+// ended has no latency, and the latency lines break there.
 func (r *Run) timeseriesFigure(out *[]Plot) error {
 	thr := newPlot("Registrations per virtual second", "virtual time (s)", "per second")
 	inf := newPlot("S-CSCF transactions in flight", "virtual time (s)", "transactions (max in the second)")
@@ -223,7 +242,7 @@ func (r *Run) timeseriesFigure(out *[]Plot) error {
 			continue
 		}
 		any = true
-		var off, ok, fail, susp, wait, p99 plotter.XYs
+		var off, ok, fail, susp, wait plotter.XYs
 		for _, row := range rows {
 			x := float64(row.Second)
 			off = append(off, plotter.XY{X: x, Y: row.Offered})
@@ -231,9 +250,9 @@ func (r *Run) timeseriesFigure(out *[]Plot) error {
 			fail = append(fail, plotter.XY{X: x, Y: row.Failed})
 			susp = append(susp, plotter.XY{X: x, Y: row.Suspended})
 			wait = append(wait, plotter.XY{X: x, Y: row.OnWait})
-			p99 = append(p99, plotter.XY{X: x, Y: row.P99MS})
 		}
 		c := variantColor(i)
+		width := vg.Points(2.2 - 0.8*float64(i%2))
 		for _, s := range []struct {
 			p     *plot.Plot
 			xy    plotter.XYs
@@ -243,15 +262,26 @@ func (r *Run) timeseriesFigure(out *[]Plot) error {
 			{thr, ok, name + " succeeded", nil}, {thr, off, name + " offered", []vg.Length{vg.Points(2), vg.Points(2)}},
 			{thr, fail, name + " failed", []vg.Length{vg.Points(6), vg.Points(2)}},
 			{inf, susp, name + " suspended", nil}, {inf, wait, name + " on WAIT", []vg.Length{vg.Points(4), vg.Points(2)}},
-			{lat, p99, name + " p99", nil},
 		} {
 			l, err := plotter.NewLine(s.xy)
 			if err != nil {
 				return err
 			}
-			l.Color, l.Width, l.Dashes = c, vg.Points(2.2-0.8*float64(i%2)), s.dash
+			l.Color, l.Width, l.Dashes = c, width, s.dash
 			s.p.Add(l)
 			s.p.Legend.Add(s.label, l)
+		}
+		for _, s := range []struct {
+			get   func(r *SeriesRow) float64
+			label string
+			dash  []vg.Length
+		}{
+			{func(r *SeriesRow) float64 { return r.P99MS }, name + " p99, every outcome", nil},
+			{func(r *SeriesRow) float64 { return r.OKP99MS }, name + " p99, successes only", []vg.Length{vg.Points(4), vg.Points(2)}},
+		} {
+			if err := addSegments(lat, rows, s.get, s.label, c, width, s.dash); err != nil {
+				return err
+			}
 		}
 	}
 	if !any {
@@ -262,6 +292,53 @@ func (r *Run) timeseriesFigure(out *[]Plot) error {
 	}
 	*out = append(*out, Plot{Name: "timeseries", Title: "Time series: throughput, transactions in flight, p99 latency"})
 	return nil
+}
+
+// addSegments draws a per-second value as lines over the runs of
+// consecutive seconds that have one (NaN and missing seconds break it); a
+// lone second is a point.
+func addSegments(p *plot.Plot, rows []SeriesRow, get func(r *SeriesRow) float64, label string, c color.Color, w vg.Length, dash []vg.Length) error {
+	var seg plotter.XYs
+	legend := false
+	flush := func() error {
+		if len(seg) == 0 {
+			return nil
+		}
+		l, err := plotter.NewLine(seg)
+		if err != nil {
+			return err
+		}
+		l.Color, l.Width, l.Dashes = c, w, dash
+		p.Add(l)
+		if len(seg) == 1 {
+			sc, err := plotter.NewScatter(seg)
+			if err != nil {
+				return err
+			}
+			sc.Color, sc.Radius = c, w
+			p.Add(sc)
+		}
+		if !legend {
+			p.Legend.Add(label, l)
+			legend = true
+		}
+		seg = nil
+		return nil
+	}
+	prev := -2
+	for i := range rows {
+		y := get(&rows[i])
+		if math.IsNaN(y) || rows[i].Second != prev+1 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		prev = rows[i].Second
+		if !math.IsNaN(y) {
+			seg = append(seg, plotter.XY{X: float64(rows[i].Second), Y: y})
+		}
+	}
+	return flush()
 }
 
 func writeTo(path string, w func(f io.Writer) (int64, error)) error {

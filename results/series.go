@@ -1,58 +1,24 @@
 package results
 
 import (
-	"fmt"
 	"io"
-	"math"
+	"strconv"
 	"strings"
 	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// sketchBuckets spans 10 µs · 2^(i/4): 120 buckets reach about 10^4 s, each
-// about 19 % wide, enough for a p50/p99 per second in a time series.
-const sketchBuckets = 120
-
-// sketch is a small log-bucket histogram for one second of the series.
-type sketch [sketchBuckets]uint32
-
-func sketchIndex(d time.Duration) int {
-	us := float64(d) / 1e3
-	if us <= 10 {
-		return 0
-	}
-	i := int(4 * math.Log2(us/10))
-	return min(i, sketchBuckets-1)
-}
-
-func sketchValue(i int) time.Duration { // upper edge of bucket i
-	return time.Duration(10 * math.Pow(2, float64(i+1)/4) * 1e3)
-}
-
-func (s *sketch) quantile(q float64) time.Duration {
-	var n uint64
-	for _, c := range s {
-		n += uint64(c)
-	}
-	if n == 0 {
-		return 0
-	}
-	want := uint64(math.Ceil(q * float64(n)))
-	var acc uint64
-	for i, c := range s {
-		acc += uint64(c)
-		if acc >= want {
-			return sketchValue(i)
-		}
-	}
-	return sketchValue(sketchBuckets - 1)
-}
-
-// Second is one virtual second of the time series.
+// Second is one virtual second of the time series. Offered counts the
+// procedures whose intended send time falls in the second; the outcome
+// counts, the procedures that completed in it.
 type Second struct {
 	Offered, Succeeded, Failed int64
-	Suspended, OnWait          int32 // the most seen in the second
-	HSSQueue                   int32
-	lat                        *sketch // registration latency of the procedures completed in the second
+	// Failures by class: a final 4xx, 5xx, the UE's own Timer F, anything
+	// else (3xx, 6xx).
+	Failed4xx, Failed5xx, FailedTimerF, FailedOther int64
+	Suspended, OnWait                               int32 // the most seen in the second
+	HSSQueue                                        int32
 }
 
 // Series is a variant's time series per virtual second.
@@ -65,24 +31,95 @@ func (s *Series) at(now time.Duration) *Second {
 	if sec < 0 || sec >= maxGaugeSeconds {
 		return nil
 	}
-	for len(s.S) <= sec {
-		s.S = append(s.S, Second{})
+	if len(s.S) <= sec {
+		if cap(s.S) > sec {
+			s.S = s.S[:sec+1]
+		} else {
+			n := make([]Second, sec+1, max(2*cap(s.S), sec+1, 64))
+			copy(n, s.S)
+			s.S = n
+		}
 	}
 	return &s.S[sec]
 }
 
-// WriteTimeseriesCSV writes every variant's series: one row per second.
-func WriteTimeseriesCSV(w io.Writer, names []string, series []*Series) error {
-	var b strings.Builder
-	b.WriteString("second,variant,offered,succeeded,failed,suspended_max,on_wait_max,hss_queue_max,p50_ms,p99_ms\n")
-	for i, s := range series {
-		for sec, x := range s.S {
-			var p50, p99 float64
-			if x.lat != nil {
-				p50, p99 = float64(x.lat.quantile(0.5))/1e6, float64(x.lat.quantile(0.99))/1e6
+// TimeseriesHeader documents timeseries.csv in its first line (a comment:
+// readers that take '#' lines as comments, such as encoding/csv with
+// Comment '#', pandas' comment='#' or gnuplot, skip it).
+const TimeseriesHeader = "# one row per variant and virtual second [second, second+1): offered counts the procedures whose intended " +
+	"send time falls in the second; completed, succeeded, failed and failed_* count the procedures that ended in it; " +
+	"latencies (ms, intended send to final response) are of the procedures that ended in it, p* of every outcome, ok_p* of " +
+	"successes only, from HdrHistograms of that second (3 significant figures); a latency field is empty when nothing ended " +
+	"in the second; *_max are the most seen in the second"
+
+// timeseriesColumns are the columns of timeseries.csv.
+var timeseriesColumns = []string{"second", "variant", "offered", "completed", "succeeded", "failed", "failed_4xx", "failed_5xx",
+	"failed_timer_f", "failed_other", "suspended_max", "on_wait_max", "hss_queue_max", "p50_ms", "p90_ms", "p95_ms", "p99_ms",
+	"max_ms", "ok_p50_ms", "ok_p99_ms"}
+
+// secondLatency merges second s of the procedures' all (or ok) timelines
+// into scratch and returns it, or nil when nothing ended in the second.
+func secondLatency(c *Collector, s int, ok bool, scratch *hdr.PackedHistogram) *hdr.PackedHistogram {
+	var only *hdr.PackedHistogram
+	n := 0
+	for p := Procedure(0); p < numProcedures; p++ {
+		t := &c.procs[p].all
+		if ok {
+			t = &c.procs[p].ok
+		}
+		if h := t.second(s); h != nil && h.TotalCount() > 0 {
+			if n == 0 {
+				only = h
+			} else {
+				if n == 1 {
+					scratch.Reset()
+					scratch.Merge(only)
+				}
+				scratch.Merge(h)
 			}
-			fmt.Fprintf(&b, "%d,%s,%d,%d,%d,%d,%d,%d,%.3f,%.3f\n", sec, names[i], x.Offered, x.Succeeded, x.Failed,
-				x.Suspended, x.OnWait, x.HSSQueue, p50, p99)
+			n++
+		}
+	}
+	if n > 1 {
+		return scratch
+	}
+	return only
+}
+
+// WriteTimeseriesCSV writes every variant's series: a comment line, the
+// header, then one row per second.
+func WriteTimeseriesCSV(w io.Writer, names []string, cols []*Collector) error {
+	var b strings.Builder
+	b.WriteString(TimeseriesHeader + "\n")
+	b.WriteString(strings.Join(timeseriesColumns, ",") + "\n")
+	scratch := newPacked()
+	ms := func(us int64) string { return strconv.FormatFloat(float64(us)/1000, 'f', 3, 64) }
+	num := func(n int64) { b.WriteByte(','); b.WriteString(strconv.FormatInt(n, 10)) }
+	for i, c := range cols {
+		for sec, x := range c.Series.S {
+			b.WriteString(strconv.Itoa(sec))
+			b.WriteByte(',')
+			b.WriteString(names[i])
+			for _, n := range []int64{x.Offered, x.Succeeded + x.Failed, x.Succeeded, x.Failed, x.Failed4xx, x.Failed5xx,
+				x.FailedTimerF, x.FailedOther, int64(x.Suspended), int64(x.OnWait), int64(x.HSSQueue)} {
+				num(n)
+			}
+			if h := secondLatency(c, sec, false, scratch); h != nil {
+				for _, v := range valuesAtPercentiles(h, []float64{50, 90, 95, 99}) {
+					b.WriteString("," + ms(v))
+				}
+				b.WriteString("," + ms(h.Max()))
+			} else {
+				b.WriteString(",,,,,")
+			}
+			if h := secondLatency(c, sec, true, scratch); h != nil {
+				for _, v := range valuesAtPercentiles(h, []float64{50, 99}) {
+					b.WriteString("," + ms(v))
+				}
+			} else {
+				b.WriteString(",,")
+			}
+			b.WriteByte('\n')
 		}
 	}
 	_, err := io.WriteString(w, b.String())

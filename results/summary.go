@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,22 +30,105 @@ type VariantSummary struct {
 	SAROKResume     string            `json:"sar_ok_resume,omitempty"`
 	SARErrResume    string            `json:"sar_error_resume,omitempty"`
 	Registrations   Registrations     `json:"registrations"`
+	Throughput      Throughput        `json:"throughput_per_s"`
 	Callbacks       CallbackSummaries `json:"callbacks"`
 	LatencyMS       LatencySummaries  `json:"latency_ms"`
 	VirtualDuration float64           `json:"virtual_duration_s"`
 	Events          uint64            `json:"events"`
 	Counters        map[string]uint64 `json:"counters,omitempty"`
+	// NotMeasured lists the parts of the summary the run could not
+	// measure, as metric paths or their prefixes ("callbacks.mar",
+	// "latency_ms.mar_rtt", "counters.scscf", "events"): a live command
+	// that sees only the UEs cannot know what the S-CSCF's callbacks did.
+	// The table prints "n/a" for them, and an expectation on them fails
+	// with "not measured" instead of comparing a zero.
+	NotMeasured []string `json:"not_measured,omitempty"`
 }
 
-// Registrations counts procedures by outcome.
+// MarkNotMeasured adds metric paths (or prefixes) the run did not measure.
+func (v *VariantSummary) MarkNotMeasured(paths ...string) {
+	for _, p := range paths {
+		if !v.notMeasured(p) {
+			v.NotMeasured = append(v.NotMeasured, p)
+		}
+	}
+	sort.Strings(v.NotMeasured)
+}
+
+// notMeasured reports whether path is, or lies below, a NotMeasured entry.
+func (v *VariantSummary) notMeasured(path string) bool {
+	for _, p := range v.NotMeasured {
+		if path == p || strings.HasPrefix(path, p+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// Registrations counts procedures by outcome. A procedure is an initial
+// registration (or a retry of one), a re-registration or a de-registration;
+// Attempted, Succeeded, Failed and the maps count all of them.
 type Registrations struct {
-	Attempted   uint64            `json:"attempted"`
-	Succeeded   uint64            `json:"succeeded"`
-	Failed      uint64            `json:"failed"`
-	InProgress  uint64            `json:"in_progress"` // cut by the deadline or an interrupt
-	ByFinalCode map[string]uint64 `json:"by_final_code"`
-	ByCause     map[string]uint64 `json:"by_cause"`          // final code and reason phrase
-	Retries     map[string]uint64 `json:"retries,omitempty"` // retries scheduled, by the final code that caused them
+	// UEs is the number of distinct UEs that attempted a procedure;
+	// UEsRegistered, of those with at least one successful registration
+	// or re-registration.
+	UEs           uint64            `json:"ues"`
+	UEsRegistered uint64            `json:"ues_registered"`
+	Attempted     uint64            `json:"attempted"`
+	Succeeded     uint64            `json:"succeeded"`
+	Failed        uint64            `json:"failed"`
+	InProgress    uint64            `json:"in_progress"`       // cut by the deadline or an interrupt
+	ByFinalCode   map[string]uint64 `json:"by_final_code"`     // the UE's own Timer F counts as 408 (RFC 3261 §8.1.3.1)
+	ByCause       map[string]uint64 `json:"by_cause"`          // final code and reason phrase
+	Retries       map[string]uint64 `json:"retries,omitempty"` // retries scheduled, by the final code that caused them
+	ByProcedure   ProcedureCounts   `json:"by_procedure"`
+	// Share is each count divided by Attempted (0 when nothing was
+	// attempted): succeeded + failed + in_progress = 1.
+	Share Shares `json:"share"`
+}
+
+// ProcedureCounts splits the counts by procedure.
+type ProcedureCounts struct {
+	Registration   Counts `json:"registration"`
+	Reregistration Counts `json:"reregistration"`
+	Deregistration Counts `json:"deregistration"`
+}
+
+// Counts are one procedure's outcomes.
+type Counts struct {
+	Attempted  uint64 `json:"attempted"`
+	Succeeded  uint64 `json:"succeeded"`
+	Failed     uint64 `json:"failed"`
+	InProgress uint64 `json:"in_progress"`
+}
+
+// Shares are outcome counts as fractions of the procedures attempted.
+type Shares struct {
+	Succeeded   float64            `json:"succeeded"`
+	Failed      float64            `json:"failed"`
+	InProgress  float64            `json:"in_progress"`
+	ByFinalCode map[string]float64 `json:"by_final_code"`
+	ByCause     map[string]float64 `json:"by_cause"`
+}
+
+// Throughput is the rate of procedures per second. The means are over the
+// active window, from the first intended send to the last completion; the
+// peaks are the busiest virtual second [s, s+1) (offered by intended send
+// time, the others by completion time).
+type Throughput struct {
+	WindowS float64 `json:"window_s"`
+	Offered Rate    `json:"offered"`
+	// Achieved counts the procedures that succeeded (2xx).
+	Achieved Rate `json:"achieved"`
+	Failed   Rate `json:"failed"`
+	// Completed is achieved plus failed.
+	Completed Rate `json:"completed"`
+}
+
+// Rate is a mean and a peak per second.
+type Rate struct {
+	Mean float64 `json:"mean"`
+	Peak float64 `json:"peak"`
 }
 
 // CallbackSummaries holds both callbacks.
@@ -63,39 +146,72 @@ type CallbackSummary struct {
 	NotExecuted    map[string]uint64 `json:"not_executed"`
 }
 
-// LatencySummaries holds both latency metrics.
+// LatencySummaries holds the latency metrics. The procedures' latencies run
+// from the intended send time of the first REGISTER to the final response
+// (or Timer F), split by outcome; the others are single histograms.
 type LatencySummaries struct {
-	Registration Percentiles `json:"registration"`
-	Challenge    Percentiles `json:"challenge"`
-	MARRTT       Percentiles `json:"mar_rtt"`
-	SARRTT       Percentiles `json:"sar_rtt"`
-	HSSMAR       Percentiles `json:"hss_mar"`
-	HSSQueue     Percentiles `json:"hss_queue"`
+	Registration   OutcomeLatency `json:"registration"`
+	Reregistration OutcomeLatency `json:"reregistration"`
+	Deregistration OutcomeLatency `json:"deregistration"`
+	// Challenge is the first leg: intended send to the final response to
+	// the REGISTER without credentials (ok: a 401 with a challenge).
+	Challenge OutcomeLatency `json:"challenge"`
+	MARRTT    Percentiles    `json:"mar_rtt"`
+	SARRTT    Percentiles    `json:"sar_rtt"`
+	HSSMAR    Percentiles    `json:"hss_mar"`
+	HSSQueue  Percentiles    `json:"hss_queue"`
 }
 
-// Percentiles of one histogram, in milliseconds.
+// OutcomeLatency is a procedure's latency for every outcome (All), for
+// successes only (OK), and by final code (ByCode: "200", "408", "500",
+// ..., "timer_f" for the UE's own Timer F, "other" for codes outside
+// 100-699); the ByCode counts add up to All's.
+type OutcomeLatency struct {
+	All    Percentiles            `json:"all"`
+	OK     Percentiles            `json:"ok"`
+	ByCode map[string]Percentiles `json:"by_code"`
+}
+
+// Percentiles of one histogram, in milliseconds, selected as the Java and
+// JavaScript HdrHistogram select them (countAtPercentile).
 type Percentiles struct {
 	Count uint64  `json:"count"`
 	P50   float64 `json:"p50"`
 	P90   float64 `json:"p90"`
+	P95   float64 `json:"p95"`
 	P99   float64 `json:"p99"`
 	P999  float64 `json:"p999"`
 	Max   float64 `json:"max"`
 }
 
-func percentiles(h *hdr.Histogram) Percentiles {
-	ms := func(us int64) float64 { return float64(us) / 1000 }
-	if h.TotalCount() == 0 {
+var summaryPercentiles = []float64{50, 90, 95, 99, 99.9}
+
+func ms(us int64) float64 { return float64(us) / 1000 }
+
+func percentilesPacked(h *hdr.PackedHistogram) Percentiles {
+	if h == nil || h.TotalCount() == 0 {
 		return Percentiles{}
 	}
-	return Percentiles{
-		Count: uint64(h.TotalCount()),
-		P50:   ms(h.ValueAtQuantile(50)),
-		P90:   ms(h.ValueAtQuantile(90)),
-		P99:   ms(h.ValueAtQuantile(99)),
-		P999:  ms(h.ValueAtQuantile(99.9)),
-		Max:   ms(h.Max()),
+	v := valuesAtPercentiles(h, summaryPercentiles)
+	return Percentiles{Count: uint64(h.TotalCount()), P50: ms(v[0]), P90: ms(v[1]), P95: ms(v[2]), P99: ms(v[3]),
+		P999: ms(v[4]), Max: ms(h.Max())}
+}
+
+func percentiles(h *hdr.Histogram) Percentiles {
+	if h == nil || h.TotalCount() == 0 {
+		return Percentiles{}
 	}
+	return percentilesPacked(packedOf(h))
+}
+
+func outcomeLatency(o *outcomes) OutcomeLatency {
+	out := OutcomeLatency{All: percentiles(o.all.total), OK: percentiles(o.ok.total), ByCode: map[string]Percentiles{}}
+	for slot, h := range o.byCode {
+		if h != nil && h.TotalCount() > 0 {
+			out.ByCode[slotKey(slot)] = percentilesPacked(h)
+		}
+	}
+	return out
 }
 
 func callbackSummary(s *CallbackStats) CallbackSummary {
@@ -109,43 +225,95 @@ func callbackSummary(s *CallbackStats) CallbackSummary {
 	return out
 }
 
+func counts(o *outcomes) Counts {
+	return Counts{Attempted: o.attempted, Succeeded: o.succeeded, Failed: o.failed,
+		InProgress: o.attempted - min(o.attempted, o.succeeded+o.failed)}
+}
+
+// round3 keeps rates readable (three decimals) and deterministic.
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+// throughput computes the rates over the active window and the series.
+func (c *Collector) throughput() Throughput {
+	var t Throughput
+	if c.started && c.last > c.first {
+		t.WindowS = (c.last - c.first).Seconds()
+	}
+	mean := func(n uint64) float64 {
+		if t.WindowS <= 0 {
+			return 0
+		}
+		return round3(float64(n) / t.WindowS)
+	}
+	t.Offered.Mean, t.Achieved.Mean, t.Failed.Mean = mean(c.Attempted), mean(c.Succeeded), mean(c.Failed)
+	t.Completed.Mean = mean(c.Succeeded + c.Failed)
+	for _, s := range c.Series.S {
+		t.Offered.Peak = max(t.Offered.Peak, float64(s.Offered))
+		t.Achieved.Peak = max(t.Achieved.Peak, float64(s.Succeeded))
+		t.Failed.Peak = max(t.Failed.Peak, float64(s.Failed))
+		t.Completed.Peak = max(t.Completed.Peak, float64(s.Succeeded+s.Failed))
+	}
+	return t
+}
+
 // Summarize turns a collector into a variant summary.
 func (c *Collector) Summarize(name, marResume string, reached time.Duration, events uint64) VariantSummary {
 	v := VariantSummary{
 		Name:      name,
 		MARResume: marResume,
 		Registrations: Registrations{
+			UEs: popCount(c.ues), UEsRegistered: popCount(c.registered),
 			Attempted: c.Attempted, Succeeded: c.Succeeded, Failed: c.Failed,
-			InProgress:  c.Attempted - c.Succeeded - c.Failed,
+			InProgress:  c.Attempted - min(c.Attempted, c.Succeeded+c.Failed),
 			ByFinalCode: map[string]uint64{},
 			ByCause:     map[string]uint64{},
+			ByProcedure: ProcedureCounts{Registration: counts(&c.procs[ProcRegistration]),
+				Reregistration: counts(&c.procs[ProcReregistration]), Deregistration: counts(&c.procs[ProcDeregistration])},
+			Share: Shares{ByFinalCode: map[string]float64{}, ByCause: map[string]float64{}},
 		},
+		Throughput: c.throughput(),
 		Callbacks: CallbackSummaries{
 			MAR:    callbackSummary(&c.Callbacks[CallbackMAR]),
 			SAR:    callbackSummary(&c.Callbacks[CallbackSAR]),
 			Resync: callbackSummary(&c.Callbacks[CallbackResync]),
 		},
 		LatencyMS: LatencySummaries{
-			Registration: percentiles(c.Registration),
-			Challenge:    percentiles(c.Challenge),
-			MARRTT:       percentiles(c.MARRTT),
-			SARRTT:       percentiles(c.SARRTT),
-			HSSMAR:       percentiles(c.HSSMAR),
-			HSSQueue:     percentiles(c.HSSQueue),
+			Registration:   outcomeLatency(&c.procs[ProcRegistration]),
+			Reregistration: outcomeLatency(&c.procs[ProcReregistration]),
+			Deregistration: outcomeLatency(&c.procs[ProcDeregistration]),
+			Challenge:      outcomeLatency(&c.procs[procChallenge]),
+			MARRTT:         percentiles(c.MARRTT),
+			SARRTT:         percentiles(c.SARRTT),
+			HSSMAR:         percentiles(c.HSSMAR),
+			HSSQueue:       percentiles(c.HSSQueue),
 		},
 		VirtualDuration: reached.Seconds(),
 		Events:          events,
 	}
+	r := &v.Registrations
 	for code, n := range c.ByCode {
-		v.Registrations.ByFinalCode[strconv.Itoa(code)] = n
+		r.ByFinalCode[strconv.Itoa(code)] = n
 	}
-	for cause, n := range c.ByCause {
-		v.Registrations.ByCause[cause] = n
+	for slot := range c.causes {
+		cs := &c.causes[slot]
+		for i, reason := range cs.reasons {
+			r.ByCause[strconv.Itoa(c.codeOf[slot])+" "+reason] += cs.counts[i]
+		}
 	}
 	if len(c.Retries) > 0 {
-		v.Registrations.Retries = map[string]uint64{}
+		r.Retries = map[string]uint64{}
 		for code, n := range c.Retries {
-			v.Registrations.Retries[strconv.Itoa(code)] = n
+			r.Retries[strconv.Itoa(code)] = n
+		}
+	}
+	if r.Attempted > 0 {
+		share := func(n uint64) float64 { return float64(n) / float64(r.Attempted) }
+		r.Share.Succeeded, r.Share.Failed, r.Share.InProgress = share(r.Succeeded), share(r.Failed), share(r.InProgress)
+		for k, n := range r.ByFinalCode {
+			r.Share.ByFinalCode[k] = share(n)
+		}
+		for k, n := range r.ByCause {
+			r.Share.ByCause[k] = share(n)
 		}
 	}
 	return v
@@ -160,144 +328,4 @@ func (s *Summary) JSON() ([]byte, error) {
 		return nil, fmt.Errorf("results: encoding summary: %w", err)
 	}
 	return buf.Bytes(), nil
-}
-
-// WriteTable prints the human summary: one column per variant.
-func (s *Summary) WriteTable(w io.Writer) error {
-	names := make([]string, len(s.Variants))
-	for i, v := range s.Variants {
-		names[i] = v.Name
-	}
-	rows := [][]string{append([]string{""}, names...)}
-	add := func(label string, f func(v *VariantSummary) string) {
-		r := []string{label}
-		for i := range s.Variants {
-			r = append(r, f(&s.Variants[i]))
-		}
-		rows = append(rows, r)
-	}
-	num := func(n uint64) string { return strconv.FormatUint(n, 10) }
-	ms := func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
-	pct := func(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) + "%" }
-	add("preset", func(v *VariantSummary) string { return v.Preset })
-	add("MAR resume", func(v *VariantSummary) string { return v.MARResume })
-	add("registrations attempted", func(v *VariantSummary) string { return num(v.Registrations.Attempted) })
-	add("  succeeded", func(v *VariantSummary) string { return num(v.Registrations.Succeeded) })
-	add("  failed", func(v *VariantSummary) string { return num(v.Registrations.Failed) })
-	if anyInProgress(s.Variants) {
-		add("  in progress at the end", func(v *VariantSummary) string { return num(v.Registrations.InProgress) })
-	}
-	for _, cause := range unionKeys(s.Variants, func(v *VariantSummary) map[string]uint64 { return v.Registrations.ByCause }) {
-		add("  final "+cause, func(v *VariantSummary) string { return num(v.Registrations.ByCause[cause]) })
-	}
-	for _, code := range unionKeys(s.Variants, func(v *VariantSummary) map[string]uint64 { return v.Registrations.Retries }) {
-		add("  retried after "+code, func(v *VariantSummary) string { return num(v.Registrations.Retries[code]) })
-	}
-	for _, cb := range []struct {
-		name string
-		get  func(v *VariantSummary) *CallbackSummary
-	}{
-		{"MAR", func(v *VariantSummary) *CallbackSummary { return &v.Callbacks.MAR }},
-		{"SAR", func(v *VariantSummary) *CallbackSummary { return &v.Callbacks.SAR }},
-		{"resync", func(v *VariantSummary) *CallbackSummary { return &v.Callbacks.Resync }},
-	} {
-		if cb.name == "resync" && !anyInvoked(s.Variants, cb.get) {
-			continue
-		}
-		add(cb.name+" callbacks", func(v *VariantSummary) string { return num(cb.get(v).Invoked) })
-		add("  route executed", func(v *VariantSummary) string {
-			c := cb.get(v)
-			return num(c.RouteExecuted) + " (" + pct(c.CompletionRate) + ")"
-		})
-		for _, reason := range unionKeys(s.Variants, func(v *VariantSummary) map[string]uint64 { return cb.get(v).NotExecuted }) {
-			add("  not run: "+reason, func(v *VariantSummary) string { return num(cb.get(v).NotExecuted[reason]) })
-		}
-	}
-	for _, l := range []struct {
-		name string
-		get  func(v *VariantSummary) *Percentiles
-	}{
-		{"registration", func(v *VariantSummary) *Percentiles { return &v.LatencyMS.Registration }},
-		{"challenge", func(v *VariantSummary) *Percentiles { return &v.LatencyMS.Challenge }},
-		{"MAR round trip", func(v *VariantSummary) *Percentiles { return &v.LatencyMS.MARRTT }},
-		{"HSS queue wait", func(v *VariantSummary) *Percentiles { return &v.LatencyMS.HSSQueue }},
-	} {
-		if l.name == "HSS queue wait" && l.get(&s.Variants[0]).Max == 0 {
-			continue
-		}
-		add(l.name+" latency ms p50", func(v *VariantSummary) string { return ms(l.get(v).P50) })
-		add("  p90 / p99", func(v *VariantSummary) string { return ms(l.get(v).P90) + " / " + ms(l.get(v).P99) })
-		add("  p99.9 / max", func(v *VariantSummary) string { return ms(l.get(v).P999) + " / " + ms(l.get(v).Max) })
-	}
-	for _, k := range unionKeys(s.Variants, func(v *VariantSummary) map[string]uint64 { return v.Counters }) {
-		if !anyNonZero(s.Variants, k) {
-			continue
-		}
-		add(k, func(v *VariantSummary) string { return num(v.Counters[k]) })
-	}
-	add("virtual duration s", func(v *VariantSummary) string { return strconv.FormatFloat(v.VirtualDuration, 'f', 3, 64) })
-	add("events", func(v *VariantSummary) string { return num(v.Events) })
-
-	widths := make([]int, len(rows[0]))
-	for _, r := range rows {
-		for i, c := range r {
-			widths[i] = max(widths[i], len(c))
-		}
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "profile %s, seed %d\n", s.Profile, s.Seed)
-	for _, r := range rows {
-		for i, c := range r {
-			if i == 0 {
-				fmt.Fprintf(&b, "%-*s", widths[i], c)
-			} else {
-				fmt.Fprintf(&b, "  %*s", widths[i], c)
-			}
-		}
-		b.WriteByte('\n')
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-func unionKeys(vs []VariantSummary, get func(v *VariantSummary) map[string]uint64) []string {
-	seen := map[string]bool{}
-	var keys []string
-	for i := range vs {
-		for k := range get(&vs[i]) {
-			if !seen[k] {
-				seen[k] = true
-				keys = append(keys, k)
-			}
-		}
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func anyInvoked(vs []VariantSummary, get func(v *VariantSummary) *CallbackSummary) bool {
-	for i := range vs {
-		if get(&vs[i]).Invoked > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-func anyNonZero(vs []VariantSummary, key string) bool {
-	for i := range vs {
-		if vs[i].Counters[key] != 0 {
-			return true
-		}
-	}
-	return false
-}
-
-func anyInProgress(vs []VariantSummary) bool {
-	for i := range vs {
-		if vs[i].Registrations.InProgress != 0 {
-			return true
-		}
-	}
-	return false
 }

@@ -160,6 +160,10 @@ const (
 	procDeregister              // Expires: 0
 )
 
+// procKinds name the procedures for the collector.
+var procKinds = [...]results.Procedure{procRegister: results.ProcRegistration, procReregister: results.ProcReregistration,
+	procDeregister: results.ProcDeregistration}
+
 // ue is one terminal: 56 bytes.
 type ue struct {
 	intended  time.Duration    // intended send time of the procedure
@@ -313,7 +317,7 @@ func (f *Fleet) begin(env sim.Env, i uint32, proc uint8) {
 	u := &f.ues[i]
 	f.active++
 	if f.cfg.Collector != nil {
-		f.cfg.Collector.Attempt(env.Now())
+		f.cfg.Collector.Attempt(env.Now(), i, procKinds[proc])
 	}
 	u.intended = env.Now()
 	u.state = Registering
@@ -490,20 +494,25 @@ func (f *Fleet) response(env sim.Env, r *sipmsg.Response) {
 	}
 	f.endTransaction(env, u)
 	latency := env.Now() - u.intended
+	// The challenge leg ends with the final response to a REGISTER without
+	// credentials (or with AUTS), whatever it is.
+	leg := u.state == Registering || u.state == Answering && u.resync
+	o := results.Outcome{Code: r.Code, Reason: r.Reason}
+	challenge := r.Code == 401 && r.Challenge != nil && leg
+	if c := f.cfg.Collector; c != nil && leg {
+		c.ChallengeDone(env.Now(), o, challenge, latency)
+	}
 	switch {
-	case r.Code == 401 && r.Challenge != nil && (u.state == Registering || u.state == Answering && u.resync):
+	case challenge:
 		u.resync = false
-		if f.cfg.Collector != nil {
-			f.cfg.Collector.Challenged(latency)
-		}
 		f.challenged(env, i, r)
 	case r.Code >= 200 && r.Code < 300:
 		u.state = Registered
-		f.done(env, i, r.Code, r.Reason, latency)
+		f.done(env, i, o, latency)
 		f.registered(env, i, r.Expires)
 	default:
 		u.state = Failed
-		f.done(env, i, r.Code, r.Reason, latency)
+		f.done(env, i, o, latency)
 		f.failed(env, i, r.RetryAfter)
 	}
 }
@@ -547,7 +556,7 @@ func (f *Fleet) answer(env sim.Env, i uint32, id sim.TimerID) {
 			// response (TS 24.229 §5.1.1.5.3); the procedure has failed here.
 			f.Stats.MACFailures++
 			u.state = Failed
-			f.done(env, i, 401, "AUTN rejected by the UE (MAC)", env.Now()-u.intended)
+			f.done(env, i, results.Outcome{Code: 401, Reason: "AUTN rejected by the UE (MAC)"}, env.Now()-u.intended)
 			f.failed(env, i, 0)
 			return
 		}
@@ -587,7 +596,7 @@ func (f *Fleet) resync(env sim.Env, i uint32, ch *sipmsg.Challenge, rand []byte)
 	auts, err := aka.GenerateAUTS(&keys, rand, u.lastSQN)
 	if err != nil {
 		u.state = Failed
-		f.done(env, i, 401, "AUTS could not be computed", env.Now()-u.intended)
+		f.done(env, i, results.Outcome{Code: 401, Reason: "AUTS could not be computed"}, env.Now()-u.intended)
 		return
 	}
 	f.Stats.SQNFailures++
@@ -611,20 +620,24 @@ func (f *Fleet) timeout(env sim.Env, i uint32, id sim.TimerID) {
 	}
 	f.Stats.TimerFExpiry++
 	f.endTransaction(env, u)
+	o := results.Outcome{Code: 408, TimerF: true, Reason: "Timer F expired at the UE"}
+	if c := f.cfg.Collector; c != nil && (u.state == Registering || u.resync) {
+		c.ChallengeDone(env.Now(), o, false, env.Now()-u.intended)
+	}
 	u.state = Failed
-	f.done(env, i, 408, "Timer F expired at the UE", env.Now()-u.intended)
+	f.done(env, i, o, env.Now()-u.intended)
 	f.failed(env, i, 0)
 }
 
-func (f *Fleet) done(env sim.Env, i uint32, code int, reason string, latency time.Duration) {
+func (f *Fleet) done(env sim.Env, i uint32, o results.Outcome, latency time.Duration) {
 	f.active--
-	f.ues[i].code = uint16(code)
+	u := &f.ues[i]
+	u.code = uint16(o.Code)
 	if c := f.cfg.Collector; c != nil {
-		c.Done(env.Now(), code, reason, latency)
+		c.Done(env.Now(), i, procKinds[u.proc], o, latency)
 		if c.Records != nil {
-			u := &f.ues[i]
-			c.Records = append(c.Records, results.Record{UE: i, Intended: u.intended, End: env.Now(), Code: code,
-				Reason: reason, CSeq: u.cseq})
+			c.Records = append(c.Records, results.Record{UE: i, Intended: u.intended, End: env.Now(), Code: o.Code,
+				Reason: o.Reason, CSeq: u.cseq})
 		}
 	}
 }

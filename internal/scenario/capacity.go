@@ -62,12 +62,14 @@ func Capacity(base *profiles.Profile, o CapacityOptions) (*results.Capacity, err
 			return nil, fmt.Errorf("capacity step %d: %w", s+1, err)
 		}
 		sum := v.Run()
-		slow := results.CountAbove(v.Collector.Registration, o.Threshold)
+		// Slow successes: failures count as inadequate whatever their latency.
+		slow := results.CountAbove(v.Collector.SuccessLatency(results.ProcRegistration), o.Threshold)
 		r := sum.Registrations
 		bad := r.Failed + r.InProgress + slow
-		step := results.CapacityStep{Rate: rate, Attempted: r.Attempted, Failed: r.Failed + r.InProgress, Slow: slow,
-			Inadequate: float64(bad) / float64(max(r.Attempted, 1)), P99MS: sum.LatencyMS.Registration.P99,
-			Succeeded: r.Succeeded}
+		step := results.CapacityStep{Rate: rate, OfferedPerS: sum.Throughput.Offered.Mean, AchievedPerS: sum.Throughput.Achieved.Mean,
+			Attempted: r.Attempted, Failed: r.Failed + r.InProgress, Slow: slow,
+			Inadequate: float64(bad) / float64(max(r.Attempted, 1)), P99OKMS: sum.LatencyMS.Registration.OK.P99,
+			P99AllMS: sum.LatencyMS.Registration.All.P99, Succeeded: r.Succeeded}
 		step.Pass = step.Inadequate <= o.Limit
 		out.Steps = append(out.Steps, step)
 		if o.OnStep != nil {

@@ -224,16 +224,16 @@ func Build(base *profiles.Profile, i int, opts Options) (*Variant, error) {
 	if out.Fleet, err = ue.New(ucfg); err != nil {
 		return nil, err
 	}
+	// The S-CSCF's and the HSS's collectors learn each event's time, so
+	// their round trips and queue waits land in per-second histograms.
+	var ueH, scscfH, hssH sim.Handler = out.Fleet, Clocked(out.SCSCF, out.coreCols[0]), Clocked(out.HSS, out.coreCols[1])
 	if p.Fidelity == "wire" {
 		out.Wire = &WireStats{}
-		rt.SetHandler(out.Nodes.UE, &wire{out.Fleet, out.Wire})
-		rt.SetHandler(out.Nodes.SCSCF, &wire{out.SCSCF, out.Wire})
-		rt.SetHandler(out.Nodes.HSS, &wire{out.HSS, out.Wire})
-	} else {
-		rt.SetHandler(out.Nodes.UE, out.Fleet)
-		rt.SetHandler(out.Nodes.SCSCF, out.SCSCF)
-		rt.SetHandler(out.Nodes.HSS, out.HSS)
+		ueH, scscfH, hssH = &wire{ueH, out.Wire}, &wire{scscfH, out.Wire}, &wire{hssH, out.Wire}
 	}
+	rt.SetHandler(out.Nodes.UE, ueH)
+	rt.SetHandler(out.Nodes.SCSCF, scscfH)
+	rt.SetHandler(out.Nodes.HSS, hssH)
 
 	rt.SetLink(out.Nodes.UE, out.Nodes.SCSCF, dists["ue_scscf"], 0)
 	rt.SetLink(out.Nodes.SCSCF, out.Nodes.UE, dists["ue_scscf"], 0)
@@ -263,6 +263,29 @@ func Build(base *profiles.Profile, i int, opts Options) (*Variant, error) {
 		}
 	}
 	return out, nil
+}
+
+// clocked tells a collector the time of every event before its core
+// handles it (results.Collector.Tick).
+type clocked struct {
+	inner sim.Handler
+	col   *results.Collector
+}
+
+func (c *clocked) Handle(env sim.Env, ev sim.Event) {
+	c.col.Tick(env.Now())
+	c.inner.Handle(env, ev)
+}
+
+// Clocked wraps a core whose collector records measurements without their
+// time (the S-CSCF's and the HSS's Record calls) so that the collector
+// learns each event's time first: its histograms then have per-second
+// intervals. The live commands wrap their cores the same way.
+func Clocked(h sim.Handler, c *results.Collector) sim.Handler {
+	if c == nil {
+		return h
+	}
+	return &clocked{inner: h, col: c}
 }
 
 // Run runs the variant to its deadline or until no work is left, and
