@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/regstorm/regstorm/hss/cx"
@@ -256,7 +257,13 @@ func (h *HSS) answerAfter(env sim.Env, r request, msg sim.Message, d sim.Dist, m
 			h.Stats.Faults.AnswerDrops++
 			return
 		}
-		delay = time.Duration(float64(delay) * mult)
+		// Stacked latency phases multiply: saturate instead of wrapping
+		// past time.Duration's range.
+		if f := float64(delay) * mult; f < float64(math.MaxInt64/2) {
+			delay = time.Duration(f)
+		} else {
+			delay = math.MaxInt64 / 2
+		}
 	}
 	if !h.hasPeerDown {
 		// Nothing can stop the answer once it is made: it leaves after

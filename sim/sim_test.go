@@ -9,7 +9,7 @@ import (
 )
 
 type recorder struct {
-	fn  func(env Env, ev Event)
+	fn func(env Env, ev Event)
 }
 
 func (r *recorder) Handle(env Env, ev Event) {

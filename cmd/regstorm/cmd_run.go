@@ -57,6 +57,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if *threads < 0 {
 		return badInput("--threads %d: want 0 (every core) or more", *threads)
 	}
+	if *threads > 0 {
+		// More threads may run more variants side by side than the
+		// profile's own check assumed.
+		if err := p.CheckMemory(*threads); err != nil {
+			return usageError{err}
+		}
+	}
 	opts := scenario.Options{Parallel: true, Threads: *threads, TraceFilter: *traceFilter, Records: *records && *out != "", OnStart: func(vs []*scenario.Variant) {
 		stopOnSignal(vs)
 	}}

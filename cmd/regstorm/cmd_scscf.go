@@ -59,7 +59,9 @@ func cmdSCSCF(args []string, stdout, stderr io.Writer) error {
 	col := results.NewCollector()
 	cfg.Collector, cfg.OriginHost, cfg.RealPeer = col, *host, true
 	if *logLines {
-		cfg.Log = func(at time.Duration, line string) { fmt.Fprintf(stderr, "%12.6f %s\n", at.Seconds(), escapeLog(line, 2000)) }
+		cfg.Log = func(at time.Duration, line string) {
+			fmt.Fprintf(stderr, "%12.6f %s\n", at.Seconds(), escapeLog(line, 2000))
+		}
 	}
 	node := live.NewNode("scscf", p.Seed, nil)
 	dc := &live.DiameterClient{Node: node, OriginHost: *host, OriginRealm: cfg.Realm, Tc: cfg.CDPTc, Limits: limits()}
