@@ -134,6 +134,9 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 	v := col.Summarize("live", "", wall, 0)
 	v.Counters = map[string]uint64{"ue.retransmissions": fleet.Stats.Retransmits, "ue.timer_f_expiries": fleet.Stats.TimerFExpiry,
 		"ue.stray_responses": fleet.Stats.Stray, "ue.bad_messages": sip.BadMessages.Load()}
+	for k, n := range sip.Counters() {
+		v.Counters["ue."+k] = n
+	}
 	v.Counters["ue.log.reports_dropped"] = unode.Dropped.Load()
 	if hcore != nil {
 		// Stop the HSS before reading its measurements and counts.

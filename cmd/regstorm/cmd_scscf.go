@@ -29,6 +29,7 @@ func cmdSCSCF(args []string, stdout, stderr io.Writer) error {
 	host := fs.String("origin-host", "scscf.ims.example.org", "Diameter Origin-Host")
 	logLines := fs.Bool("log", false, "print the Kamailio log lines of the model on stderr")
 	limits := diameterFlags(fs)
+	sipLimits := sipServerFlags(fs)
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a profile key (repeatable)")
 	pos, err := parseInterleaved(fs, args)
@@ -73,6 +74,7 @@ func cmdSCSCF(args []string, stdout, stderr io.Writer) error {
 	core.PeerDown = true // until the connection to the HSS is open
 	node.SetCore(core)
 	sip := &live.SIPServer{Node: node}
+	sipLimits(sip)
 	var addr net.Addr
 	if strings.HasPrefix(*listen, "tcp:") {
 		addr, err = sip.ListenTCP(strings.TrimPrefix(*listen, "tcp:"))
@@ -95,6 +97,6 @@ func cmdSCSCF(args []string, stdout, stderr io.Writer) error {
 	mar, sar := col.Callbacks[results.CallbackMAR], col.Callbacks[results.CallbackSAR]
 	fmt.Fprintf(stdout, "regstorm scscf: stopped; REGISTERs %d, MAR callbacks %d (route ran %d), SAR callbacks %d (route ran %d), cdp timeouts %d\n",
 		core.Stats.Requests, mar.Invoked, mar.RouteExecuted, sar.Invoked, sar.RouteExecuted, core.Stats.CDPTimeouts)
-	printCounters(stdout, "regstorm scscf:", dc.Counters(), map[string]uint64{"log.reports_dropped": node.Dropped.Load()})
+	printCounters(stdout, "regstorm scscf:", sip.Counters(), dc.Counters(), map[string]uint64{"log.reports_dropped": node.Dropped.Load()})
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/regstorm/regstorm/internal/sipmsg"
 	"github.com/regstorm/regstorm/sim/live"
 )
 
@@ -22,6 +23,21 @@ func diameterFlags(fs *flag.FlagSet) func() live.DiameterLimits {
 	return func() live.DiameterLimits {
 		return live.DiameterLimits{MaxMessage: *maxMsg, MaxConns: *maxConns, CERTimeout: *cer, MessageTimeout: *msg,
 			WriteTimeout: def.WriteTimeout, Watchdog: *tw}.Defaults()
+	}
+}
+
+// sipServerFlags registers the SIP server's limits (regstorm scscf); the
+// defaults shown are live.SIPServer's own.
+func sipServerFlags(fs *flag.FlagSet) func(s *live.SIPServer) {
+	maxMsg := fs.Int("sip-max-message", sipmsg.DefaultMaxMessage, "largest SIP message, bytes (a UDP datagram or one TCP message; at most 65535, RFC 3261 §18.1.1)")
+	header := fs.Duration("sip-header-timeout", live.DefaultSIPHeaderTimeout, "a TCP message's header section must arrive within this from its first byte")
+	body := fs.Duration("sip-body-timeout", live.DefaultSIPBodyTimeout, "a TCP message's body must arrive within this after its header section")
+	idle := fs.Duration("sip-idle-timeout", live.DefaultSIPIdleTimeout, "a TCP connection silent this long between messages is closed")
+	conns := fs.Int("sip-max-conns", live.DefaultSIPMaxConns, "most SIP TCP connections held at once")
+	peers := fs.Int("sip-max-udp-peers", live.DefaultSIPMaxUDPPeers, "most UDP source addresses remembered for replies")
+	return func(s *live.SIPServer) {
+		s.MaxMessage, s.HeaderTimeout, s.BodyTimeout, s.IdleTimeout = *maxMsg, *header, *body, *idle
+		s.MaxConns, s.MaxUDPPeers = *conns, *peers
 	}
 }
 
