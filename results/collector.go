@@ -371,7 +371,11 @@ func (c *Collector) Callback(kind CallbackKind, ran bool, reason string) {
 
 func setBit(set *[]uint64, i uint32) {
 	w := int(i / 64)
-	if w >= len(*set) {
+	switch {
+	case w < len(*set):
+	case w < cap(*set):
+		*set = (*set)[:w+1] // the words past the length are still zero
+	default:
 		n := make([]uint64, w+1, max(2*cap(*set), w+1, 16))
 		copy(n, *set)
 		*set = n
