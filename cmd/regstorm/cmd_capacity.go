@@ -44,7 +44,7 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 		Limit: *limit, Threshold: *threshold}
 	if isTerminal(stderr) {
 		opts.OnStep = func(s results.CapacityStep) {
-			fmt.Fprintf(stderr, "  %.0f/s: %.3f %% inadequate\n", s.Rate, 100*s.Inadequate)
+			fmt.Fprintf(stderr, "  %.0f/s: offered %.1f/s, achieved %.1f/s, %.3f %% inadequate\n", s.Rate, s.OfferedPerS, s.AchievedPerS, 100*s.Inadequate)
 		}
 	}
 	c, err := scenario.Capacity(p, opts)
