@@ -854,7 +854,8 @@ func nameAddr(s string) (uri string, params []param, ok bool) {
 			return "", nil, false
 		}
 	}
-	if !hasScheme(uri) || strings.ContainsAny(uri, " \t") {
+	// RFC 3261 §25.1: no URI contains "<", ">", DQUOTE or whitespace.
+	if !hasScheme(uri) || strings.ContainsAny(uri, " \t<>\"") {
 		return "", nil, false
 	}
 	if rest != "" {

@@ -108,6 +108,7 @@ func TestInspectVerdicts(t *testing.T) {
 		{"Require unknown", reg("Require: foo, path\r\n"), KindReject, 420, "bad_extension"},
 		{"tel Request-URI", strings.Replace(reg(""), "REGISTER sip:ims.example.org", "REGISTER tel:+1234", 1), KindReject, 416, "unsupported_uri_scheme"},
 		{"non-SIP To", strings.Replace(reg(""), "To: <sip:u1@ims.example.org>", "To: <mailto:u1@ims.example.org>", 1), KindReject, 404, "to_not_sip"},
+		{"Contact URI with >", strings.Replace(reg(""), "Contact: <sip:ue1@192.0.2.1:5070>", "Contact: A:>", 1), KindReject, 400, "malformed_contact"},
 		{"To host *", strings.Replace(reg(""), "To: <sip:u1@ims.example.org>", "To: <sip:*>", 1), KindReject, 400, "malformed_to"},
 		{"unknown auth scheme ignored", strings.Replace(reg(""), "Authorization: Digest", "Authorization: Basic x, Digest", 1), KindRegister, 0, ""},
 		{"broken Digest", strings.Replace(reg(""), `username="u1@ims.example.org"`, `username="u1`, 1), KindReject, 400, "malformed_authorization"},
@@ -246,5 +247,17 @@ func TestExcerpt(t *testing.T) {
 	}
 	if got := Excerpt(strings.Repeat("x", 500)); len(got) > 110 || !strings.Contains(got, "(500 bytes)") {
 		t.Errorf("Excerpt of 500 bytes = %s", got)
+	}
+}
+
+// BenchmarkInspectRegister: the live server's per-REGISTER inspection
+// (scan, RFC 3261 checks, URIs through sipgo, digest parameters).
+func BenchmarkInspectRegister(b *testing.B) {
+	msg := []byte(reg("Expires: 600000\r\n"))
+	b.ReportAllocs()
+	for b.Loop() {
+		if v := Inspect(msg, udpSrc); v.Kind != KindRegister {
+			b.Fatal(v)
+		}
 	}
 }

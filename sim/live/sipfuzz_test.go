@@ -30,6 +30,8 @@ func FuzzSIPServerInput(f *testing.F) {
 	f.Add([]byte("\r\n\r\n"+l.register(2, "z9hG4bKseed2", "")+l.register(3, "z9hG4bKseed3", "")), uint8(13))
 	// Found by the fuzzer: an AOR of host "*" was accepted.
 	f.Add([]byte("REGISTER sip:0 SIP/2.0\r\nV:0/0/0 0\r\nF:A:0\r\nT:sip:*\r\nCAll-ID:0\r\nCSeq:0 REGISTER\r\n\r\n"), uint8(3))
+	// And a Contact URI with ">" in it.
+	f.Add([]byte("REGISTER sip:0 SIP/2.0\r\nV:0/0/0 0\r\nF:A:0\r\nT:<sip:0>\r\nCAll-ID:0\r\nCSeq:0 REGISTER\r\nContACt:A:>\r\n\r\n"), uint8(7))
 	udp := sipmsg.Source{Transport: "UDP", Addr: netip.MustParseAddrPort("192.0.2.1:5060")}
 	tcp := sipmsg.Source{Transport: "TCP", Addr: netip.MustParseAddrPort("[2001:db8::7]:40000")}
 	f.Fuzz(func(t *testing.T, data []byte, chunk uint8) {
