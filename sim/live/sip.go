@@ -36,7 +36,7 @@ type SIPClient struct {
 	tcpTarget string
 	closed    bool
 
-	counters sipCounters
+	counters causeCounts
 	rep      sipReporter
 
 	// BadMessages counts messages that did not parse (also in Counters as

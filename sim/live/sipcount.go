@@ -6,39 +6,6 @@ import (
 	"time"
 )
 
-// sipCounters counts events of a SIP transport by stable key ("sip.
-// rejected.400", "sip.tcp.header_timeout", ...).
-type sipCounters struct {
-	mu sync.Mutex
-	m  map[string]uint64
-}
-
-func (c *sipCounters) add(key string) {
-	c.mu.Lock()
-	if c.m == nil {
-		c.m = map[string]uint64{}
-	}
-	c.m[key]++
-	c.mu.Unlock()
-}
-
-func (c *sipCounters) get(key string) uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.m[key]
-}
-
-// snapshot copies the counters; zero entries are never present.
-func (c *sipCounters) snapshot() map[string]uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make(map[string]uint64, len(c.m))
-	for k, v := range c.m {
-		out[k] = v
-	}
-	return out
-}
-
 // reportsPerSecond bounds the error reports a SIP transport posts on the
 // node's Errors channel: a peer sending garbage must not flood stderr. The
 // rest are counted under "sip.reports_suppressed".
@@ -52,7 +19,7 @@ type sipReporter struct {
 	n   int
 }
 
-func (r *sipReporter) report(node *Node, c *sipCounters, format string, args ...any) {
+func (r *sipReporter) report(node *Node, c *causeCounts, format string, args ...any) {
 	now := time.Now().Unix()
 	r.mu.Lock()
 	if now != r.sec {

@@ -70,7 +70,7 @@ type SIPServer struct {
 	closed   bool
 
 	recent   recentTxns
-	counters sipCounters
+	counters causeCounts
 	rep      sipReporter
 	wg       sync.WaitGroup
 }
