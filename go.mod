@@ -8,6 +8,7 @@ require (
 	github.com/fiorix/go-diameter/v4 v4.1.0
 	github.com/wmnsk/milenage v1.2.1
 	go.yaml.in/yaml/v3 v3.0.6
+	golang.org/x/sys v0.42.0
 	gonum.org/v1/plot v0.17.0
 )
 
@@ -25,6 +26,5 @@ require (
 	github.com/ishidawataru/sctp v0.0.0-20251114114122-19ddcbc6aae2 // indirect
 	golang.org/x/image v0.30.0 // indirect
 	golang.org/x/sync v0.20.0 // indirect
-	golang.org/x/sys v0.42.0 // indirect
 	golang.org/x/text v0.35.0 // indirect
 )

@@ -20,6 +20,13 @@ type Summary struct {
 	Profile  string           `json:"profile"`
 	Seed     uint64           `json:"seed"`
 	Variants []VariantSummary `json:"variants"`
+	// Interrupted: SIGINT or SIGTERM stopped the run; its numbers are
+	// partial.
+	Interrupted bool `json:"interrupted"`
+	// Expectations are the profile's expectations as evaluated (verdict.go).
+	Expectations []Verdict `json:"expectations,omitempty"`
+	// Invariants are the properties every run must have, per variant.
+	Invariants []Invariant `json:"invariants,omitempty"`
 }
 
 // VariantSummary is one variant's results.
@@ -324,6 +331,7 @@ func (s *Summary) JSON() ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // operators read "<", not "\u003c"
 	if err := enc.Encode(s); err != nil {
 		return nil, fmt.Errorf("results: encoding summary: %w", err)
 	}

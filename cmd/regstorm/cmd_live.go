@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -34,7 +33,8 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 	timeout := fs.Duration("timeout", 10*time.Minute, "stop the run after this long")
 	wait := fs.Duration("wait-peer", 0, "wait this long for the S-CSCF to connect to the HSS before starting")
 	settle := fs.Duration("settle", 2*time.Second, "with --kamailio-log: wait this long after the last registration for Kamailio's last log lines (a reply route runs after its reply is sent)")
-	out := fs.String("out", "", "results directory, as for run")
+	out := fs.String("out", "", "results directory, as for run (written aside, put in place when complete)")
+	junit := fs.String("junit", "", "write the expectations (those naming no variant) as JUnit XML to this file")
 	limits := diameterFlags(fs)
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a profile key (repeatable)")
@@ -55,6 +55,11 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if *out != "" {
+		if err := results.CheckReplaceable(*out); err != nil {
+			return usageError{err}
+		}
+	}
 	var hcore *hss.HSS
 	var hnode *live.Node
 	var hsrv *live.DiameterServer
@@ -71,7 +76,8 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 		if hcore, err = hss.New(cfg); err != nil {
 			return usageError{err}
 		}
-		hnode = live.NewNode("hss", p.Seed, hcore)
+		// Clocked: the HSS's measurements go into per-second intervals.
+		hnode = live.NewNode("hss", p.Seed, scenario.Clocked(hcore, hcol))
 		hsrv = &live.DiameterServer{Node: hnode, OriginHost: cfg.OriginHost, OriginRealm: cfg.OriginRealm, Limits: limits()}
 		addr, err := hsrv.Listen(*hssListen)
 		if err != nil {
@@ -121,34 +127,46 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 	go unode.Run()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, sigterm)
-	interrupted := false
+	var stoppedBy os.Signal
+	partial := false
 	select {
 	case <-unode.Done:
-	case <-sig:
-		interrupted = true
+	case stoppedBy = <-sig:
+		partial = true
 	case <-time.After(*timeout):
-		interrupted = true
+		partial = true
 	}
 	unode.Stop() // waits for the loop: the fleet's state is final
 	wall := time.Since(start)
 	v := col.Summarize("live", "", wall, 0)
+	hcounters := false
 	v.Counters = map[string]uint64{"ue.retransmissions": fleet.Stats.Retransmits, "ue.timer_f_expiries": fleet.Stats.TimerFExpiry,
 		"ue.stray_responses": fleet.Stats.Stray, "ue.bad_messages": sip.BadMessages.Load()}
 	for k, n := range sip.Counters() {
 		v.Counters["ue."+k] = n
 	}
 	v.Counters["ue.log.reports_dropped"] = unode.Dropped.Load()
+	ucounters := v.Counters
 	if hcore != nil {
 		// Stop the HSS before reading its measurements and counts.
 		hsrv.Close()
 		hnode.Stop()
-		col.HSSMAR.Merge(hcol.HSSMAR)
-		col.HSSQueue.Merge(hcol.HSSQueue)
+		col.Merge(hcol)
+		v = col.Summarize("live", "", wall, 0)
+		v.Counters, hcounters = ucounters, true
 		v.Counters["hss.mar"], v.Counters["hss.sar"] = hcore.Stats.MAR, hcore.Stats.SAR
 		for k, n := range hsrv.Counters() {
 			v.Counters["hss."+k] = n
 		}
 		v.Counters["hss.log.reports_dropped"] = hnode.Dropped.Load()
+	}
+	// What a fleet facing an external S-CSCF cannot see reads "n/a".
+	v.MarkNotMeasured("latency_ms.mar_rtt", "latency_ms.sar_rtt", "counters.scscf", "events", "callbacks.resync")
+	if !hcounters {
+		v.MarkNotMeasured("latency_ms.hss_mar", "latency_ms.hss_queue", "counters.hss")
+	}
+	if *kamLog == "" {
+		v.MarkNotMeasured("callbacks.mar", "callbacks.sar")
 	}
 	transport := map[string]uint64{}
 	for k, n := range v.Counters {
@@ -163,23 +181,36 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	sum := &results.Summary{Profile: p.Name, Seed: p.Seed, Variants: []results.VariantSummary{v}}
+	sum := &results.Summary{Profile: p.Name, Seed: p.Seed, Variants: []results.VariantSummary{v}, Interrupted: stoppedBy != nil}
+	// The profile's expectations that name no variant apply to the live run.
+	var exps []results.Expectation
+	for _, e := range p.Expectations() {
+		if e.Variant == "" {
+			exps = append(exps, e)
+		}
+	}
+	sum.Expectations = sum.Evaluate(exps)
 	if err := sum.WriteTable(stdout); err != nil {
 		return err
 	}
-	if interrupted {
+	if partial {
 		fmt.Fprintln(stderr, "regstorm live: stopped before every registration ended; results are partial")
 	}
 	if *out != "" {
-		if err := results.WriteRun(*out, sum, []string{"live"}, []*results.Collector{col}); err != nil {
+		if err := writeRunDir(*out, sum, []string{"live"}, []*results.Collector{col}, runInfo(p.Name, pos[0], wall, partial), true); err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(*out, "run-info.json"), runInfo(p.Name, pos[0], wall, interrupted), 0o644); err != nil {
+	}
+	if *junit != "" {
+		if err := writeJUnit(*junit, sum); err != nil {
 			return err
 		}
-		if _, _, err := results.Render(*out); err != nil {
-			return err
-		}
+	}
+	if stoppedBy != nil {
+		return &interruptedError{stoppedBy}
+	}
+	if fails := sum.Failed(); len(fails) > 0 {
+		return &expectationError{failures: fails}
 	}
 	return nil
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"time"
@@ -20,7 +18,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	seed := fs.String("seed", "", "run seed (overrides the profile's)")
-	out := fs.String("out", "", "directory for summary.json, transactions.csv and run-info.json")
+	out := fs.String("out", "", "write a run directory: summary.json, timeseries.csv, <variant>.<metric>.hlog, run-info.json, "+
+		"the plots (PNG, SVG) and index.html, with --records registrations.csv; written aside and put in place when complete")
+	junit := fs.String("junit", "", "write the expectations and invariants as JUnit XML to this file")
 	trace := fs.String("trace", "", "write a one-line-per-event trace with Kamailio log lines to FILE")
 	traceFilter := fs.String("trace-filter", "", "keep only trace lines containing TEXT (e.g. user42@)")
 	records := fs.Bool("records", false, "with --out, write registrations.csv: one line per registration procedure")
@@ -49,8 +49,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *out != "" {
-		if err := os.MkdirAll(*out, 0o755); err != nil {
-			return fmt.Errorf("creating --out directory: %w", err)
+		if err := results.CheckReplaceable(*out); err != nil {
+			return usageError{err}
 		}
 	}
 
@@ -64,8 +64,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			return usageError{err}
 		}
 	}
+	stop := &signalStop{}
 	opts := scenario.Options{Parallel: true, Threads: *threads, TraceFilter: *traceFilter, Records: *records && *out != "", OnStart: func(vs []*scenario.Variant) {
-		stopOnSignal(vs)
+		stop.watch(func() {
+			for _, v := range vs {
+				v.Runtime.Interrupt()
+			}
+		})
 	}}
 	if isTerminal(stderr) {
 		opts.Progress = newProgress(stderr, len(p.Variants)).update
@@ -104,6 +109,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	for _, v := range vs {
 		interrupted = interrupted || v.Runtime.Interrupted()
 	}
+	sum.Interrupted = interrupted
+	sum.Expectations = sum.Evaluate(p.Expectations())
+	for _, v := range vs {
+		sum.Invariants = append(sum.Invariants, variantInvariants(v.Spec.Name, v)...)
+	}
 	if err := sum.WriteTable(stdout); err != nil {
 		return err
 	}
@@ -117,21 +127,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			names = append(names, v.Spec.Name)
 			cols = append(cols, v.Collector)
 		}
-		if err := results.WriteRun(*out, sum, names, cols); err != nil {
-			return err
-		}
 		source := "default"
 		if len(pos) == 1 {
 			source = pos[0]
 		}
-		info := runInfo(p.Name, source, wall, interrupted)
-		if err := os.WriteFile(filepath.Join(*out, "run-info.json"), info, 0o644); err != nil {
-			return fmt.Errorf("writing run info: %w", err)
+		if err := writeRunDir(*out, sum, names, cols, runInfo(p.Name, source, wall, interrupted), !*noPlots); err != nil {
+			return err
 		}
-		if !*noPlots {
-			if _, _, err := results.Render(*out); err != nil {
-				return err
-			}
+	}
+	if *junit != "" {
+		if err := writeJUnit(*junit, sum); err != nil {
+			return err
 		}
 	}
 	var events uint64
@@ -143,30 +149,29 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		used = max(used, v.Runtime.Threads())
 	}
 	fmt.Fprintf(stderr, "wall %.2fs, %d events (%.0f events/s), %d thread(s) per variant\n", wall.Seconds(), events, float64(events)/wall.Seconds(), used)
-	if exps := p.Expectations(); len(exps) > 0 {
-		if fails := sum.Check(exps); len(fails) > 0 {
-			ee := &expectationError{}
-			for _, f := range fails {
-				ee.failures = append(ee.failures, f.String())
-			}
-			return ee
-		}
-		fmt.Fprintf(stdout, "all %d expectations met\n", len(exps))
-	}
-	return nil
+	return verdict(stdout, sum, len(p.Expectations()), stop)
 }
 
-// stopOnSignal interrupts the runtimes on SIGINT/SIGTERM; the partial
-// results are still written.
-func stopOnSignal(vs []*scenario.Variant) {
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, os.Interrupt, sigterm)
-	go func() {
-		<-ch
-		for _, v := range vs {
-			v.Runtime.Interrupt()
-		}
-	}()
+// variantInvariants checks what every run must satisfy once it drained:
+// the S-CSCF's tables are consistent (scscf.Invariants) and no
+// registration is left in progress. A run cut by its deadline or an
+// interrupt has work in flight by design: skipped.
+func variantInvariants(name string, v *scenario.Variant) []results.Invariant {
+	if !v.Runtime.Stats().Exhausted {
+		why := "the run ended at its deadline or an interrupt, with work in flight"
+		return []results.Invariant{{Variant: name, Name: "scscf_tables", Skipped: true, Detail: why},
+			{Variant: name, Name: "every_registration_ended", Skipped: true, Detail: why}}
+	}
+	out := []results.Invariant{{Variant: name, Name: "scscf_tables", Passed: true}}
+	if err := v.Invariants(); err != nil {
+		out[0].Passed, out[0].Detail = false, err.Error()
+	}
+	left := v.Collector.Attempted - v.Collector.Succeeded - v.Collector.Failed
+	inv := results.Invariant{Variant: name, Name: "every_registration_ended", Passed: left == 0}
+	if left != 0 {
+		inv.Detail = fmt.Sprintf("%d registrations still in progress after the run drained", left)
+	}
+	return append(out, inv)
 }
 
 func runInfo(profile, source string, wall time.Duration, interrupted bool) []byte {

@@ -101,9 +101,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var ue usageError
 	var ee *expectationError
+	var ie *interruptedError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &ie):
+		fmt.Fprintln(stderr, "regstorm:", err)
+		return ie.code()
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
 	case errors.As(err, &ee):

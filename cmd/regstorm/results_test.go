@@ -163,7 +163,7 @@ func TestCompare(t *testing.T) {
 		t.Error("another seed left every registration latency unchanged")
 	}
 	code, out, _ = runCLI(t, "compare", a, b)
-	if code != 0 || !regexp.MustCompile(`kamailio-5.6\s+latency_ms.registration.p99`).MatchString(out) ||
+	if code != 0 || !regexp.MustCompile(`kamailio-5.6\s+latency_ms.registration.all.p99`).MatchString(out) ||
 		strings.Contains(out, "completion_rate") {
 		t.Errorf("other seed: latency deltas expected, completion rates unchanged:\n%s", out)
 	}
