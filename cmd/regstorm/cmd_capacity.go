@@ -16,6 +16,7 @@ import (
 func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("capacity", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	setUsage(fs, "regstorm capacity PROFILE [flags]")
 	variant := fs.String("variant", "", "variant to load (default: the first)")
 	from := fs.Float64("from", 500, "first offered rate, registrations per second")
 	step := fs.Float64("step", 500, "rate increase per step")
@@ -55,7 +56,13 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *out != "" {
-		return c.Write(*out)
+		if err := c.Write(*out); err != nil {
+			return err
+		}
+	}
+	if len(c.Steps) > 0 && !c.Steps[0].Pass {
+		return &expectationError{title: "no capacity found:", failures: []string{fmt.Sprintf(
+			"even the first step (%g registrations/s) misses the limit: the capacity is below it; start lower with --from", c.Steps[0].Rate)}}
 	}
 	return nil
 }

@@ -5,6 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/regstorm/regstorm/results"
 )
@@ -13,6 +16,7 @@ import (
 func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	setUsage(fs, "regstorm compare DIR_A DIR_B [flags]")
 	format := fs.String("format", "text", "text, json or bench (Go benchmark lines for benchstat)")
 	all := fs.Bool("all", false, "text: list unchanged metrics too")
 	out := fs.String("out", "", "write overlay plots of both runs and an index.html to DIR")
@@ -38,6 +42,18 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
+	// Which runs these are: on stdout for the text format, on stderr
+	// where stdout is for tools.
+	names := stdout
+	if *format != "text" {
+		names = stderr
+	}
+	for i, r := range []*results.Run{a, b} {
+		fmt.Fprintf(names, "%c: %s (profile %s, seed %d)\n", 'A'+i, pos[i], r.Summary.Profile, r.Summary.Seed)
+	}
+	if w := profileDifference(pos[0], pos[1]); w != "" {
+		fmt.Fprintln(stderr, "regstorm compare: warning:", w)
+	}
 	switch *format {
 	case "text":
 		err = c.WriteText(stdout, !*all)
@@ -54,6 +70,9 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *out != "" {
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			return fmt.Errorf("creating --out: %w", err)
+		}
 		o := results.Overlay(a, b, *out)
 		plots, err := results.RenderPlots(o)
 		if err != nil {
@@ -65,4 +84,49 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "overlay plots written to %s\n", *out)
 	}
 	return nil
+}
+
+// profileDifference says how the profiles two run directories were made
+// from differ (their profile.yaml, every default filled in; the seed
+// aside), or "" when
+// they are the same or a directory has none (runs of older versions).
+func profileDifference(a, b string) string {
+	pa, errA := os.ReadFile(filepath.Join(a, "profile.yaml"))
+	pb, errB := os.ReadFile(filepath.Join(b, "profile.yaml"))
+	switch {
+	case errA != nil && errB != nil:
+		return ""
+	case errA != nil || errB != nil:
+		return "only one of the runs records its profile (profile.yaml); they may differ"
+	}
+	la, lb := strings.Split(string(pa), "\n"), strings.Split(string(pb), "\n")
+	// Seeds are compared on purpose (the header names them): not a
+	// difference of the profiles.
+	for _, l := range [][]string{la, lb} {
+		for i, s := range l {
+			if strings.HasPrefix(s, "seed: ") {
+				l[i] = "seed:"
+			}
+		}
+	}
+	n, first := 0, 0
+	for i := 0; i < max(len(la), len(lb)); i++ {
+		var x, y string
+		if i < len(la) {
+			x = la[i]
+		}
+		if i < len(lb) {
+			y = lb[i]
+		}
+		if x != y {
+			if n == 0 {
+				first = i + 1
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the runs' profiles differ in %d line(s) of profile.yaml, the first at line %d: differences may come from the load, not the change", n, first)
 }

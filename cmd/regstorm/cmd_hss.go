@@ -19,6 +19,7 @@ import (
 func cmdHSS(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hss", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	setUsage(fs, "regstorm hss [PROFILE] [flags]")
 	listen := fs.String("listen", "127.0.0.1:3868", "TCP address to serve Diameter on (loopback unless told otherwise)")
 	host := fs.String("origin-host", "localhost", "Origin-Host; must match the S-CSCF's peer FQDN (Kamailio cdp <Peer FQDN>)")
 	realm := fs.String("origin-realm", "", "Origin-Realm (default: the profile's realm)")

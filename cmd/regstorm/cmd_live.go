@@ -21,12 +21,26 @@ import (
 
 // cmdLive runs a profile's UE fleet and HSS on the wall clock against an
 // external S-CSCF, writing the same results as run.
-func cmdLive(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("live", flag.ContinueOnError)
+func cmdLive(args []string, stdout, stderr io.Writer) error { return liveCommand("live", args, stdout, stderr) }
+
+// cmdUE runs only the UE fleet against a target: live with an external HSS.
+func cmdUE(args []string, stdout, stderr io.Writer) error { return liveCommand("ue", args, stdout, stderr) }
+
+// liveCommand is live, or ue: the same run, with the target named --target
+// and no HSS of its own unless --hss-listen is given.
+func liveCommand(name string, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	target := fs.String("scscf", "", "the S-CSCF: udp:HOST:PORT or tcp:HOST:PORT (required)")
+	targetFlag, hssDefault := "scscf", "127.0.0.1:3868"
+	usage := "usage: regstorm live [PROFILE] --scscf udp|tcp:HOST:PORT [--hss-listen ADDR] [--kamailio-log FILE] [--out DIR] (regstorm live -h for every flag)"
+	if name == "ue" {
+		targetFlag, hssDefault = "target", ""
+		usage = "usage: regstorm ue [PROFILE] --target udp|tcp:HOST:PORT [--timeout D] [--out DIR] (regstorm ue -h for every flag)"
+	}
+	setUsage(fs, "regstorm "+name+" [PROFILE] --"+targetFlag+" udp|tcp:HOST:PORT [flags]")
+	target := fs.String(targetFlag, "", "the S-CSCF: udp:HOST:PORT or tcp:HOST:PORT (required)")
 	local := fs.String("bind", "127.0.0.1:0", "local UDP address of the UE fleet")
-	hssListen := fs.String("hss-listen", "127.0.0.1:3868", "serve the profile's HSS on this TCP address; \"\" to use an external HSS")
+	hssListen := fs.String("hss-listen", hssDefault, "serve the profile's HSS on this TCP address; \"\" to use an external HSS")
 	host := fs.String("origin-host", "localhost", "the HSS's Origin-Host (the S-CSCF's cdp peer FQDN)")
 	realm := fs.String("origin-realm", "", "the HSS's Origin-Realm (default: the profile's realm)")
 	kamLog := fs.String("kamailio-log", "", "Kamailio's log of the run: count the reply routes (MAR_REPLY_ROUTE_EXECUTED, SAR_REPLY_ROUTE_EXECUTED markers and \"active transaction not found\")")
@@ -46,7 +60,7 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 	if len(pos) > 1 || !strings.HasPrefix(*target, "udp:") && !strings.HasPrefix(*target, "tcp:") {
-		return badInput("usage: regstorm live [PROFILE] --scscf udp|tcp:HOST:PORT [--hss-listen ADDR] [--kamailio-log FILE] [--out DIR]")
+		return badInput("%s", usage)
 	}
 	if len(pos) == 0 {
 		pos = []string{"default"}
@@ -197,7 +211,11 @@ func cmdLive(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "regstorm live: stopped before every registration ended; results are partial")
 	}
 	if *out != "" {
-		if err := writeRunDir(*out, sum, []string{"live"}, []*results.Collector{col}, runInfo(p.Name, pos[0], wall, partial), true); err != nil {
+		py, err := p.YAML()
+		if err != nil {
+			return err
+		}
+		if err := writeRunDir(*out, sum, []string{"live"}, []*results.Collector{col}, runInfo(p.Name, pos[0], wall, partial), py, true); err != nil {
 			return err
 		}
 	}
@@ -258,22 +276,3 @@ func kamailioCallbacks(path string, v *results.VariantSummary) error {
 	return sc.Err()
 }
 
-// cmdUE runs only the UE fleet against a target: live with an external HSS.
-func cmdUE(args []string, stdout, stderr io.Writer) error {
-	out := []string{"--hss-listen", ""}
-	for i := 0; i < len(args); i++ {
-		switch {
-		case args[i] == "--target" || args[i] == "-target":
-			if i+1 >= len(args) {
-				return badInput("--target needs udp:HOST:PORT")
-			}
-			out = append(out, "--scscf", args[i+1])
-			i++
-		case strings.HasPrefix(args[i], "--target="):
-			out = append(out, "--scscf="+strings.TrimPrefix(args[i], "--target="))
-		default:
-			out = append(out, args[i])
-		}
-	}
-	return cmdLive(out, stdout, stderr)
-}

@@ -14,6 +14,7 @@ import (
 func cmdReport(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	setUsage(fs, "regstorm report DIR [flags]")
 	format := fs.String("format", "text", "text (table, plots, index.html) or bench (Go benchmark lines for benchstat)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {

@@ -131,7 +131,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 		if len(pos) == 1 {
 			source = pos[0]
 		}
-		if err := writeRunDir(*out, sum, names, cols, runInfo(p.Name, source, wall, interrupted), !*noPlots); err != nil {
+		py, err := p.YAML()
+		if err != nil {
+			return err
+		}
+		if err := writeRunDir(*out, sum, names, cols, runInfo(p.Name, source, wall, interrupted), py, !*noPlots); err != nil {
 			return err
 		}
 	}

@@ -23,6 +23,7 @@ import (
 func cmdSCSCF(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("scscf", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	setUsage(fs, "regstorm scscf [PROFILE] [flags]")
 	listen := fs.String("listen", "udp:127.0.0.1:5060", "SIP address, udp:HOST:PORT or tcp:HOST:PORT (loopback unless told otherwise)")
 	hssAddr := fs.String("hss", "127.0.0.1:3868", "the HSS's Diameter address")
 	preset := fs.String("preset", "", "Kamailio version to model (default: the profile's first variant)")

@@ -122,11 +122,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// expectationError lists failed expectations (exit 1).
-type expectationError struct{ failures []string }
+// expectationError lists failed expectations (exit 1), or another
+// failure of what was measured (title).
+type expectationError struct {
+	title    string
+	failures []string
+}
 
 func (e *expectationError) Error() string {
-	s := "expectations failed:"
+	s := e.title
+	if s == "" {
+		s = "expectations failed:"
+	}
 	for _, f := range e.failures {
 		s += "\n  " + f
 	}
@@ -180,4 +187,12 @@ func loadProfile(pos []string, seed string, sets []string) (*profiles.Profile, e
 		return nil, usageError{err}
 	}
 	return p, nil
+}
+
+// setUsage makes -h print the command's usage line, then its flags.
+func setUsage(fs *flag.FlagSet, line string) {
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: %s\n\nflags:\n", line)
+		fs.PrintDefaults()
+	}
 }

@@ -71,21 +71,26 @@ func verdict(stdout io.Writer, sum *results.Summary, expectations int, stop *sig
 // writeRunDir writes a complete run directory aside and puts it in place
 // in one step (results.Stage, Commit): a run killed while writing leaves
 // the previous directory as it was.
-func writeRunDir(dir string, sum *results.Summary, names []string, cols []*results.Collector, info []byte, plots bool) error {
+func writeRunDir(dir string, sum *results.Summary, names []string, cols []*results.Collector, info, profile []byte, plots bool) error {
 	tmp, err := results.Stage(dir)
 	if err != nil {
 		return err
 	}
-	if err := fillRunDir(tmp, sum, names, cols, info, plots); err != nil {
+	if err := fillRunDir(tmp, sum, names, cols, info, profile, plots); err != nil {
 		results.Discard(tmp)
 		return err
 	}
 	return results.Commit(tmp, dir)
 }
 
-func fillRunDir(tmp string, sum *results.Summary, names []string, cols []*results.Collector, info []byte, plots bool) error {
+func fillRunDir(tmp string, sum *results.Summary, names []string, cols []*results.Collector, info, profile []byte, plots bool) error {
 	if err := results.WriteRun(tmp, sum, names, cols); err != nil {
 		return err
+	}
+	// The profile as run, every default filled in (regstorm profiles
+	// show): compare tells when two runs' profiles differ.
+	if err := os.WriteFile(filepath.Join(tmp, "profile.yaml"), profile, 0o644); err != nil {
+		return fmt.Errorf("writing the profile: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(tmp, "run-info.json"), info, 0o644); err != nil {
 		return fmt.Errorf("writing run info: %w", err)

@@ -200,3 +200,34 @@ func TestKilledRunLeavesOldDirectory(t *testing.T) {
 		t.Fatal("the user's file is gone")
 	}
 }
+
+// compare names each run (directory, profile, seed), warns when their
+// profiles differ, and creates --out; capacity exits 1 when even its first
+// step misses the limit.
+func TestCompareNamesRunsAndCapacityFirstStep(t *testing.T) {
+	dir := t.TempDir()
+	a, b, c := filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "c")
+	for _, r := range []struct {
+		out  string
+		args []string
+	}{{a, []string{"--seed", "3"}}, {b, []string{"--seed", "4"}}, {c, []string{"--seed", "3", "--set", "hss.mar_latency.p50=30ms"}}} {
+		if code, _, errs := runCLI(t, append([]string{"run", "--set", "ues=300", "--no-plots", "--out", r.out}, r.args...)...); code != exitOK {
+			t.Fatalf("run: %d %s", code, errs)
+		}
+	}
+	code, out, errs := runCLI(t, "compare", a, b, "--out", filepath.Join(dir, "new", "overlay"))
+	if code != exitOK || !strings.Contains(out, "A: "+a+" (profile default, seed 3)") || !strings.Contains(out, "B: "+b+" (profile default, seed 4)") ||
+		strings.Contains(errs, "warning") {
+		t.Fatalf("compare a b: %d\n%s\n%s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new", "overlay", "index.html")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, errs := runCLI(t, "compare", a, c); !strings.Contains(errs, "warning: the runs' profiles differ") {
+		t.Fatalf("no warning for different profiles: %s", errs)
+	}
+	code, out, errs = runCLI(t, "capacity", "hss-overload", "--from", "20000", "--steps", "1", "--duration", "1s")
+	if code != exitExpect || !strings.Contains(errs, "even the first step") {
+		t.Fatalf("capacity of hss-overload from 20000/s: exit %d\n%s\n%s", code, out, errs)
+	}
+}
