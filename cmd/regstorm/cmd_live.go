@@ -21,10 +21,14 @@ import (
 
 // cmdLive runs a profile's UE fleet and HSS on the wall clock against an
 // external S-CSCF, writing the same results as run.
-func cmdLive(args []string, stdout, stderr io.Writer) error { return liveCommand("live", args, stdout, stderr) }
+func cmdLive(args []string, stdout, stderr io.Writer) error {
+	return liveCommand("live", args, stdout, stderr)
+}
 
 // cmdUE runs only the UE fleet against a target: live with an external HSS.
-func cmdUE(args []string, stdout, stderr io.Writer) error { return liveCommand("ue", args, stdout, stderr) }
+func cmdUE(args []string, stdout, stderr io.Writer) error {
+	return liveCommand("ue", args, stdout, stderr)
+}
 
 // liveCommand is live, or ue: the same run, with the target named --target
 // and no HSS of its own unless --hss-listen is given.
@@ -275,4 +279,3 @@ func kamailioCallbacks(path string, v *results.VariantSummary) error {
 	v.Callbacks.MAR, v.Callbacks.SAR = mar, sar
 	return sc.Err()
 }
-
