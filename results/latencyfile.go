@@ -5,14 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/regstorm/regstorm/internal/inputfile"
 )
 
 // Bounds on a latency file. The file is named by a profile, possibly one
@@ -59,97 +59,16 @@ func LoadLatencyFile(path, unit string) (*LatencyBins, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	f, err := openBounded(path, "latency file", MaxLatencyFileBytes)
+	f, err := inputfile.Open(path, "latency file", MaxLatencyFileBytes)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r := &capReader{r: f, left: MaxLatencyFileBytes, path: path}
+	r := inputfile.Capped(f, path, MaxLatencyFileBytes)
 	if strings.HasSuffix(path, ".hlog") {
 		return loadHlog(r, path, scale)
 	}
 	return loadCSV(r, path, scale)
-}
-
-// openBounded opens a file a profile names, refusing anything that is not
-// a regular file (a device such as /dev/zero never ends, opening a FIFO
-// blocks, a directory has no lines) and a file larger than maxBytes. what
-// names the file's role in errors ("latency file").
-func openBounded(path, what string, maxBytes int64) (*os.File, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if err := regular(path, what, st); err != nil {
-		return nil, err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	st, err = f.Stat() // the file opened, should the path have changed since
-	if err == nil {
-		err = regular(path, what, st)
-	}
-	if err == nil && st.Size() > maxBytes {
-		err = fmt.Errorf("%s: %s of %d bytes is larger than the %s limit", path, what, st.Size(), sizeText(maxBytes))
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
-
-func regular(path, what string, st fs.FileInfo) error {
-	m := st.Mode()
-	if m.IsRegular() {
-		return nil
-	}
-	kind := "not a regular file"
-	switch {
-	case m.IsDir():
-		kind = "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		kind = "a named pipe"
-	case m&fs.ModeSocket != 0:
-		kind = "a socket"
-	case m&fs.ModeDevice != 0:
-		kind = "a device"
-	}
-	return fmt.Errorf("%s: %s must be a regular file, this is %s", path, what, kind)
-}
-
-// sizeText writes a power-of-two size the way the limits are stated.
-func sizeText(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return strconv.FormatInt(n>>30, 10) + " GiB"
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return strconv.FormatInt(n>>20, 10) + " MiB"
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return strconv.FormatInt(n>>10, 10) + " KiB"
-	}
-	return strconv.FormatInt(n, 10) + " bytes"
-}
-
-// capReader stops a file that grows past its cap after it was checked.
-type capReader struct {
-	r    io.Reader
-	left int64
-	path string
-}
-
-func (c *capReader) Read(p []byte) (int, error) {
-	if c.left <= 0 {
-		return 0, fmt.Errorf("%s: the file grew past the %s limit while being read", c.path, sizeText(MaxLatencyFileBytes))
-	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left]
-	}
-	n, err := c.r.Read(p)
-	c.left -= int64(n)
-	return n, err
 }
 
 // lines scans r line by line with a bounded buffer; a longer line is an
@@ -186,7 +105,7 @@ func (l *lines) err() error {
 		if l.sc != nil {
 			n++
 		}
-		return fmt.Errorf("%s:%d: line longer than %s", l.path, n, sizeText(int64(l.max)))
+		return fmt.Errorf("%s:%d: line longer than %s", l.path, n, inputfile.Size(int64(l.max)))
 	}
 	if err := l.sc.Err(); err != nil {
 		return fmt.Errorf("%s: reading: %w", l.path, err)

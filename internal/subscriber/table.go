@@ -6,12 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/regstorm/regstorm/internal/aka"
+	"github.com/regstorm/regstorm/internal/inputfile"
 )
 
 // Bounds on a subscriber file. It holds key material and may be any file
@@ -58,50 +57,12 @@ var csvColumns = []string{"imsi", "impi", "impu", "k", "opc", "amf", "sqn"}
 // be a regular file of at most MaxFileBytes with lines of at most
 // MaxLineBytes. Errors name the file, line and column, never the values.
 func LoadCSV(path string, maxRows int64) (*Table, error) {
-	st, err := os.Stat(path)
+	f, err := inputfile.Open(path, "subscriber file", MaxFileBytes)
 	if err != nil {
-		return nil, fmt.Errorf("subscriber file: %w", err)
-	}
-	if err := regular(path, st); err != nil {
 		return nil, err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("subscriber file: %w", err)
 	}
 	defer f.Close()
-	// The file opened, should the path have changed since the check.
-	if st, err = f.Stat(); err != nil {
-		return nil, fmt.Errorf("subscriber file: %w", err)
-	}
-	if err := regular(path, st); err != nil {
-		return nil, err
-	}
-	if st.Size() > MaxFileBytes {
-		return nil, fmt.Errorf("%s: subscriber file of %d bytes is larger than the %d GiB limit", path, st.Size(), MaxFileBytes>>30)
-	}
-	return readCSV(f, path, maxRows)
-}
-
-// regular refuses what is not a regular file: a device such as /dev/zero
-// never ends, opening a FIFO blocks, a directory has no lines.
-func regular(path string, st fs.FileInfo) error {
-	m := st.Mode()
-	if m.IsRegular() {
-		return nil
-	}
-	kind := "not a regular file"
-	switch {
-	case m.IsDir():
-		kind = "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		kind = "a named pipe"
-	case m&fs.ModeSocket != 0:
-		kind = "a socket"
-	case m&fs.ModeDevice != 0:
-		kind = "a device"
-	}
-	return fmt.Errorf("%s: subscriber file must be a regular file, this is %s", path, kind)
+	return readCSV(inputfile.Capped(f, path, MaxFileBytes), path, maxRows)
 }
 
 // ReadCSV is LoadCSV on a reader named where, reading every row (at most
