@@ -53,30 +53,20 @@ func compare(a float64, op string, b float64) bool {
 	return false
 }
 
-// Check evaluates expectations against a summary; an expectation naming
-// a variant the run does not have fails.
+// Check evaluates expectations against a summary and returns those that
+// did not hold (Evaluate gives every verdict); an expectation naming a
+// variant the run does not have fails.
 func (s *Summary) Check(exps []Expectation) []Failure {
 	var out []Failure
-	for _, e := range exps {
-		matched := false
-		for i := range s.Variants {
-			v := &s.Variants[i]
-			if e.Variant != "" && e.Variant != v.Name {
-				continue
-			}
-			matched = true
-			got, err := v.Metric(e.Metric)
-			if err != nil {
-				out = append(out, Failure{Expectation: e, Variant: v.Name, Err: err.Error()})
-				continue
-			}
-			if !compare(got, e.Op, e.Value) {
-				out = append(out, Failure{Expectation: e, Variant: v.Name, Measured: got})
-			}
+	for _, v := range s.Evaluate(exps) {
+		if v.Passed {
+			continue
 		}
-		if !matched {
-			out = append(out, Failure{Expectation: e, Variant: e.Variant, Err: "no such variant in this run"})
+		f := Failure{Expectation: Expectation{Variant: v.Variant, Metric: v.Metric, Op: v.Op, Value: v.Required}, Variant: v.Variant, Err: v.Error}
+		if v.Measured != nil {
+			f.Measured = *v.Measured
 		}
+		out = append(out, f)
 	}
 	return out
 }
