@@ -10,7 +10,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -250,15 +249,6 @@ func (r *Run) Variants() []string {
 		out = append(out, v.Name)
 	}
 	return out
-}
-
-func sortedStrings(m map[string]uint64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // fixedText writes d in units of unit with every nanosecond: exact, so a

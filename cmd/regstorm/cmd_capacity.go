@@ -9,6 +9,7 @@ import (
 
 	"github.com/regstorm/regstorm/internal/scenario"
 	"github.com/regstorm/regstorm/profiles"
+	"github.com/regstorm/regstorm/report"
 	"github.com/regstorm/regstorm/results"
 )
 
@@ -57,6 +58,9 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	}
 	if *out != "" {
 		if err := c.Write(*out); err != nil {
+			return err
+		}
+		if err := report.CapacityPlots(c, *out); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/regstorm/regstorm/report"
 	"github.com/regstorm/regstorm/results"
 )
 
@@ -74,11 +75,11 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("creating --out: %w", err)
 		}
 		o := results.Overlay(a, b, *out)
-		plots, err := results.RenderPlots(o)
+		plots, err := report.RenderPlots(o)
 		if err != nil {
 			return err
 		}
-		if err := results.WriteIndex(o, plots); err != nil {
+		if err := report.WriteIndex(o, plots); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "overlay plots written to %s\n", *out)

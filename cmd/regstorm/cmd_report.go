@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/regstorm/regstorm/report"
 	"github.com/regstorm/regstorm/results"
 )
 
@@ -37,7 +38,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	default:
 		return badInput("--format %q: want text or bench", *format)
 	}
-	r, plots, err := results.Render(pos[0])
+	r, plots, err := report.Render(pos[0])
 	if err != nil {
 		return usageError{err}
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/regstorm/regstorm/report"
 	"github.com/regstorm/regstorm/results"
 )
 
@@ -96,7 +97,7 @@ func fillRunDir(tmp string, sum *results.Summary, names []string, cols []*result
 		return fmt.Errorf("writing run info: %w", err)
 	}
 	if plots {
-		if _, _, err := results.Render(tmp); err != nil {
+		if _, _, err := report.Render(tmp); err != nil {
 			return err
 		}
 	}

@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"fmt"
@@ -7,9 +7,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/regstorm/regstorm/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -57,12 +59,12 @@ func newPlot(title, x, y string) *plot.Plot {
 
 // RenderPlots writes every figure of a run as PNG and SVG into its
 // directory and returns them in display order.
-func RenderPlots(r *Run) ([]Plot, error) {
+func RenderPlots(r *results.Run) ([]Plot, error) {
 	var out []Plot
 	save := func(name, title string, p *plot.Plot, w, h vg.Length) error {
 		for _, ext := range []string{".png", ".svg"} {
 			if err := p.Save(w, h, filepath.Join(r.Dir, name+ext)); err != nil {
-				return fmt.Errorf("results: saving %s%s: %w", name, ext, err)
+				return fmt.Errorf("report: saving %s%s: %w", name, ext, err)
 			}
 		}
 		out = append(out, Plot{Name: name, Title: title})
@@ -70,17 +72,17 @@ func RenderPlots(r *Run) ([]Plot, error) {
 	}
 	for _, lp := range latencyPlots {
 		m := lp.metric
-		if !r.anyCount(m) || m == "registration.ok" && !r.someFailed() {
+		if !anyCount(r, m) || m == "registration.ok" && !someFailed(r) {
 			continue // successes only is every outcome when nothing failed
 		}
-		p, err := r.histogramPlot(m)
+		p, err := histogramPlot(r, m)
 		if err != nil {
 			return nil, err
 		}
 		if err := save("latency-"+lp.name, p.Title.Text, p, 8*vg.Inch, 4.5*vg.Inch); err != nil {
 			return nil, err
 		}
-		p, err = r.percentilePlot(m)
+		p, err = percentilePlot(r, m)
 		if err != nil {
 			return nil, err
 		}
@@ -88,10 +90,10 @@ func RenderPlots(r *Run) ([]Plot, error) {
 			return nil, err
 		}
 	}
-	if err := r.timeseriesFigure(&out); err != nil {
+	if err := timeseriesFigure(r, &out); err != nil {
 		return nil, err
 	}
-	p, err := r.callbackPlot()
+	p, err := callbackPlot(r)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +104,7 @@ func RenderPlots(r *Run) ([]Plot, error) {
 }
 
 // someFailed reports whether a variant's registrations saw a failure.
-func (r *Run) someFailed() bool {
+func someFailed(r *results.Run) bool {
 	for _, v := range r.Summary.Variants {
 		if l := v.LatencyMS.Registration; l.OK.Count != l.All.Count {
 			return true
@@ -111,7 +113,7 @@ func (r *Run) someFailed() bool {
 	return false
 }
 
-func (r *Run) anyCount(metric string) bool {
+func anyCount(r *results.Run, metric string) bool {
 	for _, v := range r.Variants() {
 		if h := r.Hists[v][metric]; h != nil && h.TotalCount() > 0 {
 			return true
@@ -122,7 +124,7 @@ func (r *Run) anyCount(metric string) bool {
 
 // histogramPlot draws the latency distribution with log-spaced bins (10
 // per decade), as a step line per variant so variants overlay.
-func (r *Run) histogramPlot(metric string) (*plot.Plot, error) {
+func histogramPlot(r *results.Run, metric string) (*plot.Plot, error) {
 	p := newPlot(metricTitle[metric]+": histogram", "latency (ms, log scale)", "share of samples per bin (%)")
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
@@ -168,7 +170,7 @@ func (r *Run) histogramPlot(metric string) (*plot.Plot, error) {
 
 // percentilePlot is HdrHistogram's percentile distribution: latency against
 // 1/(1-q) on a log axis, so the tail gets the room.
-func (r *Run) percentilePlot(metric string) (*plot.Plot, error) {
+func percentilePlot(r *results.Run, metric string) (*plot.Plot, error) {
 	p := newPlot(metricTitle[metric]+": percentiles", "percentile", "latency (ms)")
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = percentileTicks{}
@@ -231,7 +233,7 @@ func variantDashes(i int) []vg.Length {
 // timeseriesFigure stacks throughput, transactions in flight and p99
 // latency per virtual second, variants overlaid; a second in which nothing
 // ended has no latency, and the latency lines break there.
-func (r *Run) timeseriesFigure(out *[]Plot) error {
+func timeseriesFigure(r *results.Run, out *[]Plot) error {
 	thr := newPlot("Registrations per virtual second", "virtual time (s)", "per second")
 	inf := newPlot("S-CSCF transactions in flight", "virtual time (s)", "transactions (max in the second)")
 	lat := newPlot("Registration latency per second of completion", "virtual time (s)", "p99 latency (ms)")
@@ -272,12 +274,12 @@ func (r *Run) timeseriesFigure(out *[]Plot) error {
 			s.p.Legend.Add(s.label, l)
 		}
 		for _, s := range []struct {
-			get   func(r *SeriesRow) float64
+			get   func(r *results.SeriesRow) float64
 			label string
 			dash  []vg.Length
 		}{
-			{func(r *SeriesRow) float64 { return r.P99MS }, name + " p99, every outcome", nil},
-			{func(r *SeriesRow) float64 { return r.OKP99MS }, name + " p99, successes only", []vg.Length{vg.Points(4), vg.Points(2)}},
+			{func(r *results.SeriesRow) float64 { return r.P99MS }, name + " p99, every outcome", nil},
+			{func(r *results.SeriesRow) float64 { return r.OKP99MS }, name + " p99, successes only", []vg.Length{vg.Points(4), vg.Points(2)}},
 		} {
 			if err := addSegments(lat, rows, s.get, s.label, c, width, s.dash); err != nil {
 				return err
@@ -297,7 +299,7 @@ func (r *Run) timeseriesFigure(out *[]Plot) error {
 // addSegments draws a per-second value as lines over the runs of
 // consecutive seconds that have one (NaN and missing seconds break it); a
 // lone second is a point.
-func addSegments(p *plot.Plot, rows []SeriesRow, get func(r *SeriesRow) float64, label string, c color.Color, w vg.Length, dash []vg.Length) error {
+func addSegments(p *plot.Plot, rows []results.SeriesRow, get func(r *results.SeriesRow) float64, label string, c color.Color, w vg.Length, dash []vg.Length) error {
 	var seg plotter.XYs
 	legend := false
 	flush := func() error {
@@ -344,29 +346,29 @@ func addSegments(p *plot.Plot, rows []SeriesRow, get func(r *SeriesRow) float64,
 func writeTo(path string, w func(f io.Writer) (int64, error)) error {
 	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("results: %w", err)
+		return fmt.Errorf("report: %w", err)
 	}
 	if _, err := w(f); err != nil {
 		f.Close()
-		return fmt.Errorf("results: writing %s: %w", path, err)
+		return fmt.Errorf("report: writing %s: %w", path, err)
 	}
 	return f.Close()
 }
 
 // callbackPlot stacks, per variant and callback, the callbacks whose route
 // ran and those that did not, by reason.
-func (r *Run) callbackPlot() (*plot.Plot, error) {
+func callbackPlot(r *results.Run) (*plot.Plot, error) {
 	p := newPlot("Diameter callbacks: did the reply route run?", "", "callbacks")
 	p.X.Tick.Label.Rotation = 0
 	type col struct {
 		label string
-		cb    CallbackSummary
+		cb    results.CallbackSummary
 	}
 	var cols []col
 	for _, v := range r.Summary.Variants {
 		for _, k := range []struct {
 			name string
-			cb   CallbackSummary
+			cb   results.CallbackSummary
 		}{{"MAR", v.Callbacks.MAR}, {"SAR", v.Callbacks.SAR}, {"resync", v.Callbacks.Resync}} {
 			if k.cb.Invoked > 0 || k.name != "resync" {
 				cols = append(cols, col{v.Name + "\n" + k.name, k.cb})
@@ -379,7 +381,7 @@ func (r *Run) callbackPlot() (*plot.Plot, error) {
 			reasons[k] = true
 		}
 	}
-	layers := append([]string{"route executed"}, sortedStrings(boolCounts(reasons))...)
+	layers := append([]string{"route executed"}, sortedKeys(reasons)...)
 	var below *plotter.BarChart
 	width := vg.Points(math.Min(60, 360/float64(max(1, len(cols)))))
 	for li, layer := range layers {
@@ -448,12 +450,13 @@ func (countTicks) Ticks(min, max float64) []plot.Tick {
 	return ts
 }
 
-func boolCounts(m map[string]bool) map[string]uint64 {
-	out := map[string]uint64{}
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
 	for k := range m {
-		out[k] = 1
+		keys = append(keys, k)
 	}
-	return out
+	sort.Strings(keys)
+	return keys
 }
 
 // saveStack draws plots stacked vertically, aligned, into path.png and

@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"os"
 	"path/filepath"
+
+	"github.com/regstorm/regstorm/results"
 )
 
 var indexTmpl = template.Must(template.New("index").Parse(`<!DOCTYPE html>
@@ -35,7 +37,7 @@ window.addEventListener("load", function () {
 `))
 
 // WriteIndex writes index.html showing the table and the plots.
-func WriteIndex(r *Run, plots []Plot) error {
+func WriteIndex(r *results.Run, plots []Plot) error {
 	var table bytes.Buffer
 	if err := r.Summary.WriteTable(&table); err != nil {
 		return err
@@ -43,15 +45,15 @@ func WriteIndex(r *Run, plots []Plot) error {
 	var b bytes.Buffer
 	if err := indexTmpl.Execute(&b, map[string]any{"Profile": r.Summary.Profile, "Seed": r.Summary.Seed,
 		"Table": table.String(), "Plots": plots}); err != nil {
-		return fmt.Errorf("results: rendering index.html: %w", err)
+		return fmt.Errorf("report: rendering index.html: %w", err)
 	}
 	return os.WriteFile(filepath.Join(r.Dir, "index.html"), b.Bytes(), 0o644)
 }
 
 // Render re-renders the plots and index.html of a run directory from its
 // saved files.
-func Render(dir string) (*Run, []Plot, error) {
-	r, err := LoadRun(dir)
+func Render(dir string) (*results.Run, []Plot, error) {
+	r, err := results.LoadRun(dir)
 	if err != nil {
 		return nil, nil, err
 	}
