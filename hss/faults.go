@@ -1,10 +1,11 @@
 package hss
 
 import (
-	"fmt"
+	"strings"
 	"time"
 
 	"github.com/regstorm/regstorm/hss/cx"
+	"github.com/regstorm/regstorm/internal/fielderr"
 	"github.com/regstorm/regstorm/sim"
 )
 
@@ -27,34 +28,45 @@ type Fault struct {
 	Probability float64
 }
 
-// Validate checks a fault phase.
+// MaxLatencyMultiplier bounds a latency fault's multiplier (stacked
+// phases saturate; a larger one is a mistake).
+const MaxLatencyMultiplier = 1e6
+
+// FaultKinds are the kinds a fault may have, in the order messages list them.
+var FaultKinds = []string{FaultLatency, FaultOutage, FaultErrors, FaultDrop, FaultPeerDown}
+
+// Validate checks a fault phase. Each problem is a *fielderr.Error keyed
+// by the setting's name in a profile's fault entry (at, for, kind,
+// multiplier, rate, codes, probability).
 func (f *Fault) Validate() error {
+	var l fielderr.List
 	if f.At < 0 || f.For <= 0 {
-		return fmt.Errorf("a fault needs at >= 0 and for > 0")
+		l.Addf("for", "a fault needs at >= 0 and for > 0")
 	}
 	switch f.Kind {
 	case FaultLatency:
-		if !(f.Multiplier > 0) {
-			return fmt.Errorf("latency fault needs multiplier > 0")
+		if !(f.Multiplier > 0 && f.Multiplier <= MaxLatencyMultiplier) {
+			l.Addf("multiplier", "a latency fault needs 0 < multiplier <= %g, got %g", float64(MaxLatencyMultiplier), f.Multiplier)
 		}
 	case FaultErrors:
 		if !(f.Rate > 0 && f.Rate <= 1) || len(f.Codes) == 0 {
-			return fmt.Errorf("errors fault needs rate in (0, 1] and codes")
+			l.Addf("rate", "an errors fault needs rate in (0, 1] and codes (e.g. [5012, 3004, 5001])")
 		}
 		for _, c := range f.Codes {
 			if c < 3000 || c > 5999 {
-				return fmt.Errorf("error code %d is not a Diameter 3xxx-5xxx code", c)
+				l.Addf("codes", "%d is not a Diameter 3xxx-5xxx code", c)
 			}
 		}
 	case FaultDrop:
 		if !(f.Probability > 0 && f.Probability <= 1) {
-			return fmt.Errorf("drop fault needs probability in (0, 1]")
+			l.Addf("probability", "a drop fault needs probability in (0, 1]")
 		}
 	case FaultOutage, FaultPeerDown:
 	default:
-		return fmt.Errorf("unknown fault kind %q (want %s, %s, %s, %s or %s)", f.Kind, FaultLatency, FaultOutage, FaultErrors, FaultDrop, FaultPeerDown)
+		last := len(FaultKinds) - 1
+		l.Addf("kind", "unknown fault kind %q (want %s or %s)", f.Kind, strings.Join(FaultKinds[:last], ", "), FaultKinds[last])
 	}
-	return nil
+	return l.Err()
 }
 
 func (f *Fault) active(now time.Duration) bool { return now >= f.At && now < f.At+f.For }

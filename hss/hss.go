@@ -2,13 +2,13 @@ package hss
 
 import (
 	"encoding/binary"
-	"errors"
-	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/regstorm/regstorm/hss/cx"
 	"github.com/regstorm/regstorm/internal/aka"
+	"github.com/regstorm/regstorm/internal/fielderr"
 	"github.com/regstorm/regstorm/internal/subscriber"
 	"github.com/regstorm/regstorm/results"
 	"github.com/regstorm/regstorm/sim"
@@ -62,26 +62,50 @@ type Config struct {
 	Peers []sim.NodeID
 }
 
-// Validate checks the configuration.
+// Defaults returns the HSS's default settings: lognormal answer latencies
+// (MAR p50 15 ms / p99 80 ms, SAR 10 ms / 60 ms), unlimited workers with
+// no service time, a queue of 1000 and DIAMETER_TOO_BUSY on overflow.
+func Defaults() Config {
+	mar, _ := sim.NewLogNormal(15*time.Millisecond, 80*time.Millisecond)
+	sar, _ := sim.NewLogNormal(10*time.Millisecond, 60*time.Millisecond)
+	return Config{MARLatency: mar, SARLatency: sar, Service: sim.Constant{}, QueueCap: 1000, Overflow: OverflowBusy}
+}
+
+// Validate checks the configuration. Each problem of a setting is a
+// *fielderr.Error keyed by its name in a profile's hss section
+// (faults.<i>.<key> for a fault phase's).
 func (c *Config) Validate() error {
-	if c.MARLatency == nil || c.SARLatency == nil {
-		return errors.New("hss: MAR and SAR latency distributions are required")
+	var l fielderr.List
+	if c.MARLatency == nil {
+		l.Addf("mar_latency", "hss: a MAR latency distribution is required")
+	}
+	if c.SARLatency == nil {
+		l.Addf("sar_latency", "hss: a SAR latency distribution is required")
 	}
 	if c.Population.Count == 0 {
-		return errors.New("hss: empty subscriber population")
+		l.Addf("", "hss: empty subscriber population")
 	}
-	if c.Workers < 0 || c.QueueCap < 0 || (c.Workers > 0 && c.Service == nil) {
-		return errors.New("hss: workers and queue must be >= 0, and workers need a service time")
+	l.Add("", c.ValidateSettings())
+	return l.Err()
+}
+
+// ValidateSettings checks the settings a profile gives (not the
+// population, the distributions' presence or the peers).
+func (c *Config) ValidateSettings() error {
+	var l fielderr.List
+	if c.Workers < 0 || c.QueueCap < 0 {
+		l.Addf("workers", "workers and queue must be >= 0")
+	}
+	if c.Workers > 0 && c.Service == nil {
+		l.Addf("service", "workers need a service time")
 	}
 	for i := range c.Faults {
-		if err := c.Faults[i].Validate(); err != nil {
-			return fmt.Errorf("hss: fault %d: %w", i, err)
-		}
+		l.Add("faults."+strconv.Itoa(i), c.Faults[i].Validate())
 	}
 	if c.Overflow != "" && c.Overflow != OverflowBusy && c.Overflow != OverflowDrop {
-		return fmt.Errorf("hss: overflow %q: want %q or %q", c.Overflow, OverflowBusy, OverflowDrop)
+		l.Addf("overflow", "want %s (answer 3004) or %s, got %q", OverflowBusy, OverflowDrop, c.Overflow)
 	}
-	return nil
+	return l.Err()
 }
 
 type pending struct {

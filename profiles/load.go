@@ -19,9 +19,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/regstorm/regstorm/internal/sipmsg"
 	"github.com/regstorm/regstorm/internal/subscriber"
 	"github.com/regstorm/regstorm/results"
+	"github.com/regstorm/regstorm/scscf"
 )
 
 //go:embed builtin/*.yaml
@@ -404,15 +404,6 @@ func (v *validator) addf(key, format string, args ...any) {
 	v.problems = append(v.problems, fmt.Sprintf("%s: %s: %s", loc, key, fmt.Sprintf(format, args...)))
 }
 
-func (v *validator) preset(key, name string) {
-	for _, p := range Presets {
-		if p == name {
-			return
-		}
-	}
-	v.addf(key, "unknown preset %q (want one of %s)", name, strings.Join(Presets, ", "))
-}
-
 func (v *validator) dist(key string, d *Dist) {
 	d.dir = v.dir
 	if _, err := d.Build(); err != nil {
@@ -453,12 +444,6 @@ func (v *validator) validate(p *Profile) {
 	if p.UE.Reregister && p.Duration == 0 {
 		v.addf("ue.reregister", "re-registering UEs never stop: set duration")
 	}
-	if r := p.UE.Retry; r.Enabled && (r.Base <= 0 || r.Max < r.Base || r.MaxAttempts < 0) {
-		v.addf("ue.retry", "retry needs 0 < base <= max and max_attempts >= 0")
-	}
-	if d := p.UE.Deregister; d.At < 0 || d.Spread < 0 {
-		v.addf("ue.deregister", "at and spread must be >= 0")
-	}
 	if p.Arrival.Window < 0 || p.Arrival.Start < 0 {
 		v.addf("arrival.window", "start and window must be >= 0")
 	}
@@ -487,107 +472,19 @@ func (v *validator) validate(p *Profile) {
 	v.dist("ue.think_time", &p.UE.ThinkTime)
 	v.dist("hss.mar_latency", &p.HSS.MARLatency)
 	v.dist("hss.sar_latency", &p.HSS.SARLatency)
-	if p.UE.TimerF <= 0 {
-		v.addf("ue.timer_f", "must be positive")
-	}
-	switch p.UE.Algorithm {
-	case "AKAv1-MD5", "AKAv2-MD5", "MD5":
-	default:
-		v.addf("ue.algorithm", "want AKAv1-MD5, AKAv2-MD5 or MD5, got %q", p.UE.Algorithm)
-	}
-	switch p.UE.Transport {
-	case "udp":
-		if p.UE.T1 <= 0 || p.UE.T2 < p.UE.T1 {
-			v.addf("ue.t1", "udp needs 0 < t1 <= t2")
-		} else if n := sipmsg.MaxRetransmits(p.UE.T1.D(), p.UE.T2.D(), p.UE.TimerF.D()); n > 254 {
-			v.addf("ue.timer_f", "with t1 %v and t2 %v, timer_f %v means more than 254 retransmissions", p.UE.T1.D(), p.UE.T2.D(), p.UE.TimerF.D())
-		}
-	case "tcp":
-	default:
+	if p.UE.Transport != "udp" && p.UE.Transport != "tcp" {
 		v.addf("ue.transport", "want udp or tcp, got %q", p.UE.Transport)
 	}
-	if p.HSS.Workers < 0 || p.HSS.Queue < 0 {
-		v.addf("hss.workers", "workers and queue must be >= 0")
-	}
 	v.dist("hss.service", &p.HSS.Service)
-	for i, f := range p.HSS.Faults {
-		k := "hss.faults." + strconv.Itoa(i)
-		if f.At < 0 || f.For <= 0 {
-			v.addf(k+".for", "a fault needs at >= 0 and for > 0")
-		}
-		switch f.Kind {
-		case "latency":
-			if !(f.Multiplier > 0 && f.Multiplier <= MaxLatencyMultiplier) {
-				v.addf(k+".multiplier", "a latency fault needs 0 < multiplier <= %g, got %g", MaxLatencyMultiplier, f.Multiplier)
-			}
-		case "errors":
-			if !(f.Rate > 0 && f.Rate <= 1) || len(f.Codes) == 0 {
-				v.addf(k+".rate", "an errors fault needs rate in (0, 1] and codes (e.g. [5012, 3004, 5001])")
-			}
-			for _, c := range f.Codes {
-				if c < 3000 || c > 5999 {
-					v.addf(k+".codes", "%d is not a Diameter 3xxx-5xxx code", c)
-				}
-			}
-		case "drop":
-			if !(f.Probability > 0 && f.Probability <= 1) {
-				v.addf(k+".probability", "a drop fault needs probability in (0, 1]")
-			}
-		case "outage", "peer_down":
-		default:
-			v.addf(k+".kind", "unknown fault kind %q (want latency, outage, errors, drop or peer_down)", f.Kind)
-		}
+	if _, err := scscf.LookupPreset(p.SCSCF.Preset); err != nil {
+		v.addf("scscf.preset", "%v", err)
 	}
-	if p.HSS.Overflow != "busy" && p.HSS.Overflow != "drop" {
-		v.addf("hss.overflow", "want busy (answer 3004) or drop, got %q", p.HSS.Overflow)
+	v.dist("scscf.sip_service", &p.SCSCF.SIPService)
+	v.dist("scscf.cdp_service", &p.SCSCF.CDPService)
+	if m := p.SCSCF.MaxExpires; m < -1 || m > 1<<32-1 {
+		v.addf("scscf.max_expires", "must be in [0, 2^32), or -1 for the preset's")
 	}
-	if p.UE.Expires < 0 || p.UE.Expires > 1<<31-1 {
-		v.addf("ue.expires", "must be in [0, 2^31)")
-	}
-	s := &p.SCSCF
-	for _, d := range []struct {
-		key string
-		val Duration
-	}{{"scscf.fr_timer", s.FRTimer}, {"scscf.max_noninv_lifetime", s.MaxNonInvLifetime}, {"scscf.wt_timer", s.WTTimer}, {"scscf.auth_vector_timeout", s.AVTimeout}} {
-		if d.val <= 0 {
-			v.addf(d.key, "must be positive")
-		}
-	}
-	if s.TMTick < 0 {
-		v.addf("scscf.tm_tick", "must be >= 0 (0 disables tick quantisation)")
-	}
-	if s.CDPTimeout.D() < 1e9 || s.CDPTimeout.D()%1e9 != 0 {
-		v.addf("scscf.cdp_transaction_timeout", "cdp counts whole seconds: must be 1s, 2s, ..., got %v", s.CDPTimeout.D())
-	}
-	if s.CDPTc <= 0 {
-		v.addf("scscf.cdp_tc", "must be positive")
-	}
-	if s.CDPPhase < 0 || s.CDPPhase.D() >= 1e9 {
-		v.addf("scscf.cdp_phase", "must be in [0, 1s)")
-	}
-	v.preset("scscf.preset", s.Preset)
-	v.dist("scscf.sip_service", &s.SIPService)
-	v.dist("scscf.cdp_service", &s.CDPService)
-	for _, n := range []struct {
-		key    string
-		val    int64
-		lo, hi int64
-	}{{"scscf.av_request_at_once", s.AVRequestAtOnce, 1, 16}, {"scscf.max_nonce_reuse", s.MaxNonceReuse, 0, 1 << 20},
-		{"scscf.expires_buffer_percent", s.ExpiresBufferPercent, 0, 100}, {"scscf.children", s.Children, 0, 1 << 16},
-		{"scscf.sip_queue", s.SIPQueue, 0, 1 << 30}, {"scscf.cdp_workers", s.CDPWorkers, 0, 1 << 16}, {"scscf.cdp_queue", s.CDPQueue, 0, 1 << 30}} {
-		if n.val < n.lo || n.val > n.hi {
-			v.addf(n.key, "must be in [%d, %d], got %d", n.lo, n.hi, n.val)
-		}
-	}
-	if s.AVPurgePhase < 0 || s.AVPurgePhase.D() >= 10e9 || s.AVStoreDelay < 0 || s.AVUsedTimeout <= 0 {
-		v.addf("scscf.auth_vector_purge_phase", "purge phase in [0, 10s), store delay >= 0, used-vector timeout > 0")
-	}
-	if s.MaxExpires < -1 {
-		v.addf("scscf.max_expires", "must be >= 0, or -1 for the preset's")
-	}
-	if s.MinExpires < 0 || s.DefaultExpires < 0 || s.MaxExpires > 1<<32-1 || s.DefaultExpires > 1<<32-1 || s.MinExpires > 1<<32-1 {
-		v.addf("scscf.default_expires", "default, min and max expires must be in [0, 2^32)")
-	}
+	v.validateCores(p)
 	if len(p.Variants) == 0 {
 		v.addf("variants", "list at least one variant")
 	}
@@ -617,7 +514,9 @@ func (v *validator) validate(p *Profile) {
 		}
 		seen[vr.Name] = true
 		if vr.Preset != "" {
-			v.preset(k+".preset", vr.Preset)
+			if _, err := scscf.LookupPreset(vr.Preset); err != nil {
+				v.addf(k+".preset", "%v", err)
+			}
 		}
 		for j, set := range vr.Set {
 			if _, _, ok := strings.Cut(set, "="); !ok {
@@ -628,8 +527,8 @@ func (v *validator) validate(p *Profile) {
 			if st.val == "" {
 				continue
 			}
-			if st.val != "t_continue" && st.val != "t_continue_skip_timer" {
-				v.addf(k+st.key, "want t_continue or t_continue_skip_timer, got %q", st.val)
+			if _, err := scscf.ParseStrategy(st.val); err != nil {
+				v.addf(k+st.key, "%v", err)
 			}
 		}
 	}

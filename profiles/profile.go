@@ -14,6 +14,7 @@ import (
 
 	"github.com/regstorm/regstorm/internal/subscriber"
 	"github.com/regstorm/regstorm/results"
+	"github.com/regstorm/regstorm/scscf"
 	"github.com/regstorm/regstorm/sim"
 )
 
@@ -147,7 +148,7 @@ type UE struct {
 	T1        Duration `yaml:"t1"`
 	T2        Duration `yaml:"t2"`
 	TimerF    Duration `yaml:"timer_f"`
-	Expires   int64    `yaml:"expires"`
+	Expires   int32    `yaml:"expires"`
 }
 
 // Retry after a failed registration (RFC 5626 §4.5 backoff).
@@ -178,15 +179,15 @@ type SCSCF struct {
 	AVUsedTimeout        Duration `yaml:"auth_used_vector_timeout"`
 	AVPurgePhase         Duration `yaml:"auth_vector_purge_phase"`
 	AVStoreDelay         Duration `yaml:"auth_vector_store_delay"`
-	AVRequestAtOnce      int64    `yaml:"av_request_at_once"`
-	MaxNonceReuse        int64    `yaml:"max_nonce_reuse"`
+	AVRequestAtOnce      uint32   `yaml:"av_request_at_once"`
+	MaxNonceReuse        uint32   `yaml:"max_nonce_reuse"`
 	Resync               bool     `yaml:"resync"`
 	FailureRoute         bool     `yaml:"failure_route"` // t_on_failure armed before suspending
 	CheckTrans           bool     `yaml:"t_check_trans"` // absorb retransmissions (false: re-challenge)
-	DefaultExpires       int64    `yaml:"default_expires"`
-	MinExpires           int64    `yaml:"min_expires"`
+	DefaultExpires       uint32   `yaml:"default_expires"`
+	MinExpires           uint32   `yaml:"min_expires"`
 	MaxExpires           int64    `yaml:"max_expires"` // -1: the preset's
-	ExpiresBufferPercent int64    `yaml:"expires_buffer_percent"`
+	ExpiresBufferPercent uint32   `yaml:"expires_buffer_percent"`
 	Children             int64    `yaml:"children"`
 	SIPService           Dist     `yaml:"sip_service"`
 	SIPQueue             int64    `yaml:"sip_queue"`
@@ -225,17 +226,15 @@ func (p *Profile) Expectations() []results.Expectation {
 	return out
 }
 
-// Fault is a phase of HSS misbehaviour from at for a duration: kind
-// latency (multiplier), outage (no answers), errors (rate, codes), drop
-// (probability) or peer_down (the Diameter connection closes; cdp
-// reconnects within Tc after the phase).
+// Fault is a phase of HSS misbehaviour from at for a duration; the kinds
+// and what each reads are the HSS's (hss.FaultKinds, hss.Fault.Validate).
 type Fault struct {
 	At          Duration `yaml:"at"`
 	For         Duration `yaml:"for"`
 	Kind        string   `yaml:"kind"`
 	Multiplier  float64  `yaml:"multiplier,omitempty"`
 	Rate        float64  `yaml:"rate,omitempty"`
-	Codes       []int64  `yaml:"codes,omitempty"`
+	Codes       []uint32 `yaml:"codes,omitempty"`
 	Probability float64  `yaml:"probability,omitempty"`
 }
 
@@ -252,9 +251,8 @@ type Variant struct {
 	Set []string `yaml:"set,omitempty"`
 }
 
-// Presets are the Kamailio versions the S-CSCF model knows (scscf.Presets;
-// a test keeps the two lists equal).
-var Presets = []string{"kamailio-5.3", "kamailio-5.6", "kamailio-5.8", "kamailio-6.0.2", "kamailio-6.0.3", "kamailio-6.1"}
+// Presets are the Kamailio versions the S-CSCF model knows (scscf.Presets).
+var Presets = scscf.PresetNames()
 
 // Dist is a latency distribution: dist is constant (value), uniform (min,
 // max), normal (mean, stddev; truncated at 0), exponential (mean),
@@ -446,9 +444,12 @@ func (d *Dist) build() (sim.Dist, error) {
 	return nil, fmt.Errorf("unknown dist %q (want constant, uniform, normal, exponential, lognormal, pareto, mixture or empirical)", d.Dist)
 }
 
-// Defaults is the profile every document is decoded over: Kamailio 5.6.3
-// module defaults (KAMAILIO-MODEL.md §4), RFC 3261 timers, TS 24.229 expiry.
+// Defaults is the profile every document is decoded over: the ue, scscf
+// and hss sections are the cores' own defaults (ue.Defaults: RFC 3261
+// timers, TS 24.229 expiry; scscf.Defaults: Kamailio 5.6.3 module
+// defaults, KAMAILIO-MODEL.md §4; hss.Defaults).
 func Defaults() Profile {
+	u, sc, h := coreDefaults()
 	return Profile{
 		Seed:     1,
 		Fidelity: "struct",
@@ -463,47 +464,9 @@ func Defaults() Profile {
 			UESCSCF:  Dist{Dist: "constant", Value: Duration(time.Millisecond)},
 			SCSCFHSS: Dist{Dist: "constant", Value: Duration(500 * time.Microsecond)},
 		},
-		UE: UE{
-			ThinkTime: Dist{Dist: "constant", Value: Duration(10 * time.Millisecond)},
-			Transport: "udp",
-			Algorithm: "AKAv1-MD5",
-			T1:        Duration(500 * time.Millisecond),
-			T2:        Duration(4 * time.Second),
-			TimerF:    Duration(32 * time.Second),
-			Expires:   600000,
-			Retry:     Retry{Base: Duration(30 * time.Second), Max: Duration(1800 * time.Second)},
-		},
-		SCSCF: SCSCF{
-			FRTimer:              Duration(30 * time.Second),
-			MaxNonInvLifetime:    Duration(32 * time.Second),
-			WTTimer:              Duration(5 * time.Second),
-			TMTick:               Duration(62500 * time.Microsecond),
-			CDPTimeout:           Duration(5 * time.Second),
-			CDPTc:                Duration(30 * time.Second),
-			AVTimeout:            Duration(60 * time.Second),
-			AVUsedTimeout:        Duration(3600 * time.Second),
-			AVRequestAtOnce:      1,
-			Resync:               true,
-			CheckTrans:           true,
-			DefaultExpires:       3600,
-			MinExpires:           60,
-			MaxExpires:           -1,
-			ExpiresBufferPercent: 10,
-			Preset:               "kamailio-5.6",
-			Children:             8,
-			SIPService:           Dist{Dist: "constant"},
-			SIPQueue:             2048,
-			CDPWorkers:           4,
-			CDPService:           Dist{Dist: "constant"},
-			CDPQueue:             1024,
-		},
-		HSS: HSS{
-			MARLatency: Dist{Dist: "lognormal", P50: Duration(15 * time.Millisecond), P99: Duration(80 * time.Millisecond)},
-			SARLatency: Dist{Dist: "lognormal", P50: Duration(10 * time.Millisecond), P99: Duration(60 * time.Millisecond)},
-			Service:    Dist{Dist: "constant"},
-			Queue:      1000,
-			Overflow:   "busy",
-		},
+		UE:    u,
+		SCSCF: sc,
+		HSS:   h,
 	}
 }
 

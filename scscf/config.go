@@ -1,10 +1,11 @@
 package scscf
 
 import (
-	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/regstorm/regstorm/internal/fielderr"
 	"github.com/regstorm/regstorm/results"
 	"github.com/regstorm/regstorm/sim"
 )
@@ -38,7 +39,7 @@ func ParseStrategy(s string) (Strategy, error) {
 	case "t_continue_skip_timer":
 		return NoFilter, nil
 	}
-	return 0, fmt.Errorf("unknown resume strategy %q (want t_continue or t_continue_skip_timer)", s)
+	return 0, fmt.Errorf("want t_continue or t_continue_skip_timer, got %q", s)
 }
 
 // Config parameterises the S-CSCF. Defaults (Defaults) follow
@@ -147,49 +148,82 @@ func Defaults() Config {
 	}
 }
 
-// Validate checks the configuration.
+// Ranges of the settings (Kamailio's own bounds, and the model's where
+// Kamailio has none: a pool or queue larger than these is a mistake).
+const (
+	MaxAVRequestAtOnce = 16      // ims_auth: vectors per MAR
+	MaxNonceReuseLimit = 1 << 20 // max_nonce_reuse
+	MaxProcesses       = 1 << 16 // children, cdp_workers
+	MaxQueue           = 1 << 30 // sip_queue, cdp_queue
+)
+
+// Validate checks the configuration. Each problem is a *fielderr.Error
+// keyed by the setting's Kamailio parameter name (as a profile's scscf
+// section spells it), joined with errors.Join.
 func (c *Config) Validate() error {
-	var errs []error
+	var l fielderr.List
 	if c.HSS == sim.NoNode {
-		errs = append(errs, errors.New("scscf: HSS node not set"))
+		l.Addf("", "scscf: HSS node not set")
 	}
-	if c.FRTimer <= 0 || c.MaxNonInvLifetime <= 0 || c.WTTimer <= 0 {
-		errs = append(errs, errors.New("scscf: fr_timer, max_noninv_lifetime and wt_timer must be positive"))
-	}
-	if c.CDPTimeout < time.Second || c.CDPTimeout%time.Second != 0 {
-		errs = append(errs, fmt.Errorf("scscf: cdp transaction timeout %v must be a whole number of seconds >= 1s", c.CDPTimeout))
-	}
-	if c.CDPTc <= 0 {
-		errs = append(errs, errors.New("scscf: cdp Tc must be positive"))
-	}
-	if c.CDPPhase < 0 || c.CDPPhase >= time.Second {
-		errs = append(errs, fmt.Errorf("scscf: cdp phase %v must be in [0, 1s)", c.CDPPhase))
-	}
-	if c.TMTick < 0 || c.AVTimeout <= 0 {
-		errs = append(errs, errors.New("scscf: tm tick must be >= 0 and auth_vector_timeout positive"))
-	}
-	for _, s := range []Strategy{c.MARResume, c.SAROKResume, c.SARErrResume} {
-		if s != Filter && s != NoFilter {
-			errs = append(errs, errors.New("scscf: every resume strategy must be t_continue or t_continue_skip_timer"))
-			break
+	l.Add("", c.ValidateSettings())
+	return l.Err()
+}
+
+// ValidateSettings checks the settings alone (not the wiring: peers,
+// collector, log), as a profile loader does before any node exists.
+func (c *Config) ValidateSettings() error {
+	var l fielderr.List
+	for _, d := range []struct {
+		key string
+		val time.Duration
+	}{{"fr_timer", c.FRTimer}, {"max_noninv_lifetime", c.MaxNonInvLifetime}, {"wt_timer", c.WTTimer}, {"auth_vector_timeout", c.AVTimeout}} {
+		if d.val <= 0 {
+			l.Addf(d.key, "must be positive")
 		}
 	}
-	if c.AVPurgeInterval <= 0 || c.AVPurgePhase < 0 || c.AVPurgePhase >= c.AVPurgeInterval || c.AVStoreDelay < 0 || c.AVUsedTimeout <= 0 {
-		errs = append(errs, errors.New("scscf: vector purge interval must be positive with phase in [0, interval), store delay >= 0"))
+	if c.TMTick < 0 {
+		l.Addf("tm_tick", "must be >= 0 (0 disables tick quantisation)")
 	}
-	if c.AVRequestAtOnce == 0 || c.AVRequestAtOnce > 16 {
-		errs = append(errs, errors.New("scscf: av_request_at_once must be in 1..16"))
+	if c.CDPTimeout < time.Second || c.CDPTimeout%time.Second != 0 {
+		l.Addf("cdp_transaction_timeout", "cdp counts whole seconds: must be 1s, 2s, ..., got %v", c.CDPTimeout)
 	}
-	if c.Children < 0 || c.CDPWorkers < 0 || c.SIPQueue < 0 || c.CDPQueue < 0 {
-		errs = append(errs, errors.New("scscf: process counts and queue sizes must be >= 0"))
+	if c.CDPTc <= 0 {
+		l.Addf("cdp_tc", "must be positive")
 	}
-	if (c.Children > 0 && c.SIPService == nil) || (c.CDPWorkers > 0 && c.CDPService == nil) {
-		errs = append(errs, errors.New("scscf: a process pool needs a service time distribution"))
+	if c.CDPPhase < 0 || c.CDPPhase >= time.Second {
+		l.Addf("cdp_phase", "must be in [0, 1s)")
 	}
-	if c.ExpiresBufferPercent > 100 {
-		errs = append(errs, errors.New("scscf: expires_buffer_percent must be <= 100"))
+	for _, s := range []struct {
+		key string
+		val Strategy
+	}{{"mar_resume", c.MARResume}, {"sar_ok_resume", c.SAROKResume}, {"sar_error_resume", c.SARErrResume}} {
+		if s.val != Filter && s.val != NoFilter {
+			l.Addf(s.key, "want t_continue or t_continue_skip_timer")
+		}
 	}
-	return errors.Join(errs...)
+	if c.AVPurgeInterval <= 0 {
+		l.Addf("auth_vector_purge_interval", "must be positive")
+	} else if c.AVPurgePhase < 0 || c.AVPurgePhase >= c.AVPurgeInterval || c.AVStoreDelay < 0 || c.AVUsedTimeout <= 0 {
+		l.Addf("auth_vector_purge_phase", "purge phase in [0, %v), store delay >= 0, used-vector timeout > 0", c.AVPurgeInterval)
+	}
+	for _, n := range []struct {
+		key    string
+		val    int64
+		lo, hi int64
+	}{{"av_request_at_once", int64(c.AVRequestAtOnce), 1, MaxAVRequestAtOnce}, {"max_nonce_reuse", int64(c.MaxNonceReuse), 0, MaxNonceReuseLimit},
+		{"expires_buffer_percent", int64(c.ExpiresBufferPercent), 0, 100}, {"children", int64(c.Children), 0, MaxProcesses},
+		{"sip_queue", int64(c.SIPQueue), 0, MaxQueue}, {"cdp_workers", int64(c.CDPWorkers), 0, MaxProcesses}, {"cdp_queue", int64(c.CDPQueue), 0, MaxQueue}} {
+		if n.val < n.lo || n.val > n.hi {
+			l.Addf(n.key, "must be in [%d, %d], got %d", n.lo, n.hi, n.val)
+		}
+	}
+	if c.Children > 0 && c.SIPService == nil {
+		l.Addf("sip_service", "a process pool needs a service time distribution")
+	}
+	if c.CDPWorkers > 0 && c.CDPService == nil {
+		l.Addf("cdp_service", "a process pool needs a service time distribution")
+	}
+	return l.Err()
 }
 
 // Preset is a Kamailio version: the resume strategy of each callback
@@ -218,16 +252,27 @@ var Presets = []Preset{
 	{"kamailio-6.1", "6.1.x: #4205 fixed, MAR t_continue_skip_timer", NoFilter, NoFilter, Filter, 600000, "t_suspend.c:199", "WARNING"},
 }
 
+// DefaultPreset is the version a profile runs unless it names another
+// (Debian bookworm's, the one Defaults models).
+const DefaultPreset = "kamailio-5.6"
+
+// PresetNames lists the presets' names, oldest first.
+func PresetNames() []string {
+	names := make([]string, len(Presets))
+	for i, p := range Presets {
+		names[i] = p.Name
+	}
+	return names
+}
+
 // LookupPreset finds a preset by name.
 func LookupPreset(name string) (Preset, error) {
-	var names []string
 	for _, p := range Presets {
 		if p.Name == name {
 			return p, nil
 		}
-		names = append(names, p.Name)
 	}
-	return Preset{}, fmt.Errorf("unknown Kamailio preset %q (want one of %v)", name, names)
+	return Preset{}, fmt.Errorf("unknown preset %q (want one of %s)", name, strings.Join(PresetNames(), ", "))
 }
 
 // Apply sets the preset's strategies and version defaults on c.

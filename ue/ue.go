@@ -2,15 +2,12 @@ package ue
 
 import (
 	"encoding/base64"
-	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/regstorm/regstorm/internal/aka"
 	"github.com/regstorm/regstorm/internal/sipmsg"
-	"github.com/regstorm/regstorm/internal/subscriber"
 	"github.com/regstorm/regstorm/results"
 	"github.com/regstorm/regstorm/sim"
 )
@@ -52,92 +49,6 @@ func TimerName(kind uint32) string {
 		return "ue.deregister"
 	}
 	return "ue.?"
-}
-
-// Arrivals yields the intended start times of registrations in
-// non-decreasing order; UE i starts at the i-th time.
-type Arrivals interface {
-	Next() (at time.Duration, ok bool)
-}
-
-// Config parameterises the fleet.
-type Config struct {
-	Population subscriber.Population
-	SCSCF      sim.NodeID
-	Arrivals   Arrivals
-	// ThinkTime is the delay between receiving a 401 and sending the
-	// answering REGISTER.
-	ThinkTime sim.Dist
-	// TimerF is the non-INVITE transaction timeout, 64·T1 (RFC 3261 §17.1.2.2).
-	TimerF time.Duration
-	// UDP enables Timer E retransmissions, starting at T1 and doubling up
-	// to T2 (RFC 3261 §17.1.2.2); over TCP nothing is retransmitted.
-	UDP    bool
-	T1, T2 time.Duration
-	// Expires requested in REGISTER (TS 24.229 §5.1.1.2.1: 600000).
-	Expires   int32
-	Collector *results.Collector
-
-	// Reregister refreshes a registration before it expires (TS 24.229
-	// §5.1.1.4): 600 s before expiry when the granted expiry exceeds
-	// 1200 s, otherwise at half of it.
-	Reregister bool
-	// Retry after a failed registration with the backoff of RFC 5626 §4.5:
-	// wait min(RetryMax, RetryBase·2^failures), drawn in [50 %, 100 %] of
-	// it, or the Retry-After of the response. RetryAttempts > 0 caps the
-	// attempts of one registration.
-	Retry         bool
-	RetryBase     time.Duration
-	RetryMax      time.Duration
-	RetryAttempts int
-	// DeregisterAt, when > 0, de-registers every registered UE (Expires: 0)
-	// at that virtual time plus a uniform draw in [0, DeregisterSpread).
-	DeregisterAt     time.Duration
-	DeregisterSpread time.Duration
-	// Algorithm is the digest the UE asks for in its REGISTER: AKAv1-MD5
-	// (RFC 3310, default), AKAv2-MD5 (RFC 4169) or MD5 (RFC 2617, with the
-	// password aka.DigestPassword).
-	Algorithm string
-	// Concurrency > 0 makes the arrival process a closed loop: that many
-	// registrations are in progress at any time; a UE starts when another
-	// finishes (the Arrivals are then unused).
-	Concurrency int
-	// Steady starts every UE registered, its next re-registration drawn
-	// uniformly within SteadyInterval (a population in its busy hour).
-	Steady         bool
-	SteadyInterval time.Duration
-}
-
-// Validate checks the configuration.
-func (c *Config) Validate() error {
-	var errs []error
-	if c.Arrivals == nil || c.ThinkTime == nil {
-		errs = append(errs, errors.New("ue: arrivals and think time are required"))
-	}
-	if c.TimerF <= 0 {
-		errs = append(errs, errors.New("ue: Timer F must be positive"))
-	}
-	if c.UDP && (c.T1 <= 0 || c.T2 < c.T1) {
-		errs = append(errs, errors.New("ue: UDP needs 0 < T1 <= T2"))
-	} else if c.UDP && sipmsg.MaxRetransmits(c.T1, c.T2, c.TimerF) > 254 {
-		errs = append(errs, fmt.Errorf("ue: Timer F %v with T1 %v and T2 %v means more than 254 retransmissions", c.TimerF, c.T1, c.T2))
-	}
-	if c.Retry && (c.RetryBase <= 0 || c.RetryMax < c.RetryBase || c.RetryAttempts < 0) {
-		errs = append(errs, errors.New("ue: retry needs 0 < base <= max and attempts >= 0"))
-	}
-	if c.Steady && (c.SteadyInterval <= 0 || !c.Reregister) {
-		errs = append(errs, errors.New("ue: a steady population needs re-registration and an interval"))
-	}
-	if c.Concurrency < 0 || c.DeregisterAt < 0 || c.DeregisterSpread < 0 {
-		errs = append(errs, errors.New("ue: concurrency and de-registration times must be >= 0"))
-	}
-	if c.SCSCF == sim.NoNode {
-		errs = append(errs, errors.New("ue: S-CSCF node not set"))
-	}
-	if c.Population.Count == 0 {
-		errs = append(errs, errors.New("ue: empty population"))
-	}
-	return errors.Join(errs...)
 }
 
 // State of one UE.

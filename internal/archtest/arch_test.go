@@ -78,7 +78,19 @@ func TestImportRules(t *testing.T) {
 			}
 		}
 	}
-	for _, low := range []string{"sim", "results", "profiles"} {
+	// profiles sits above the cores (it fills their Config from a file and
+	// reports their field errors at the file's lines), below the wiring and
+	// the runtimes.
+	for _, p := range list(t, module+"/profiles") {
+		for _, imp := range p.Imports {
+			for _, f := range []string{module + "/sim/live", module + "/internal/scenario", module + "/cmd/regstorm"} {
+				if imp == f || strings.HasPrefix(imp, f+"/") {
+					t.Errorf("%s imports %s: profiles is below the wiring and the runtimes", p.ImportPath, imp)
+				}
+			}
+		}
+	}
+	for _, low := range []string{"sim", "results"} {
 		for _, p := range list(t, module+"/"+low) {
 			for _, imp := range p.Imports {
 				for _, c := range cores {

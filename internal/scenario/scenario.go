@@ -71,69 +71,14 @@ type Variant struct {
 	tracer    *tracer
 }
 
-// Population builds the subscriber population of a profile.
-func Population(p *profiles.Profile) (subscriber.Population, error) {
-	impi, err := subscriber.ParseTemplate(p.Subscribers.IMPI)
-	if err != nil {
-		return subscriber.Population{}, err
-	}
-	impu, err := subscriber.ParseTemplate(p.Subscribers.IMPU)
-	if err != nil {
-		return subscriber.Population{}, err
-	}
-	amf, err := profiles.ParseAMF(p.Subscribers.AMF)
-	if err != nil {
-		return subscriber.Population{}, err
-	}
-	table, err := p.Subscribers.Table()
-	if err != nil {
-		return subscriber.Population{}, err
-	}
-	return subscriber.Population{Count: uint32(p.UEs), Realm: p.Subscribers.Realm, IMPI: impi, IMPU: impu,
-		AMF: amf, KeySeed: p.Seed, Table: table}, nil
-}
+// Population builds the subscriber population of a profile
+// (profiles.Profile.Population).
+func Population(p *profiles.Profile) (subscriber.Population, error) { return p.Population() }
 
-// SCSCFConfig maps a profile and variant to the S-CSCF configuration: the
-// variant's preset, then its strategy overrides, then the profile's
-// settings (max_expires -1 keeps the preset's).
+// SCSCFConfig maps a profile and variant to the S-CSCF configuration
+// (profiles.Profile.SCSCFConfig).
 func SCSCFConfig(p *profiles.Profile, v *profiles.Variant) (scscf.Config, error) {
-	c := scscf.Defaults()
-	preset, err := scscf.LookupPreset(v.Preset)
-	if err != nil {
-		return c, err
-	}
-	preset.Apply(&c)
-	for _, o := range []struct {
-		val string
-		dst *scscf.Strategy
-	}{{v.MARResume, &c.MARResume}, {v.SAROKResume, &c.SAROKResume}, {v.SARErrResume, &c.SARErrResume}} {
-		if o.val == "" {
-			continue
-		}
-		if *o.dst, err = scscf.ParseStrategy(o.val); err != nil {
-			return c, err
-		}
-	}
-	s := &p.SCSCF
-	c.Realm = p.Subscribers.Realm
-	c.FRTimer, c.MaxNonInvLifetime, c.WTTimer, c.TMTick = s.FRTimer.D(), s.MaxNonInvLifetime.D(), s.WTTimer.D(), s.TMTick.D()
-	c.CDPTimeout, c.CDPPhase, c.CDPTc = s.CDPTimeout.D(), s.CDPPhase.D(), s.CDPTc.D()
-	c.AVTimeout, c.AVUsedTimeout, c.AVPurgePhase, c.AVStoreDelay = s.AVTimeout.D(), s.AVUsedTimeout.D(), s.AVPurgePhase.D(), s.AVStoreDelay.D()
-	c.AVRequestAtOnce, c.MaxNonceReuse = uint32(s.AVRequestAtOnce), uint32(s.MaxNonceReuse)
-	c.ResyncEnabled, c.RechallengeOnRetx, c.FailureRoute = s.Resync, !s.CheckTrans, s.FailureRoute
-	c.DefaultExpires, c.MinExpires = uint32(s.DefaultExpires), uint32(s.MinExpires)
-	if s.MaxExpires >= 0 {
-		c.MaxExpires = uint32(s.MaxExpires)
-	}
-	c.ExpiresBufferPercent = uint32(s.ExpiresBufferPercent)
-	c.Children, c.SIPQueue, c.CDPWorkers, c.CDPQueue = int(s.Children), int(s.SIPQueue), int(s.CDPWorkers), int(s.CDPQueue)
-	if c.SIPService, err = s.SIPService.Build(); err != nil {
-		return c, err
-	}
-	if c.CDPService, err = s.CDPService.Build(); err != nil {
-		return c, err
-	}
-	return c, nil
+	return p.SCSCFConfig(v)
 }
 
 // minLookahead is the shortest window worth running the cores in parallel.
@@ -401,51 +346,10 @@ func Run(p *profiles.Profile, opts Options) (*results.Summary, []*Variant, error
 }
 
 // HSSConfig maps a profile to the HSS configuration (the simulation and
-// `regstorm hss` use the same).
-func HSSConfig(p *profiles.Profile) (hss.Config, error) {
-	pop, err := Population(p)
-	if err != nil {
-		return hss.Config{}, err
-	}
-	c := hss.Config{OriginHost: "hss." + pop.Realm, OriginRealm: pop.Realm, Population: pop,
-		Workers: int(p.HSS.Workers), QueueCap: int(p.HSS.Queue), Overflow: p.HSS.Overflow}
-	for _, d := range []struct {
-		dst *sim.Dist
-		src *profiles.Dist
-	}{{&c.MARLatency, &p.HSS.MARLatency}, {&c.SARLatency, &p.HSS.SARLatency}, {&c.Service, &p.HSS.Service}} {
-		if *d.dst, err = d.src.Build(); err != nil {
-			return c, fmt.Errorf("scenario: hss: %w", err)
-		}
-	}
-	for _, f := range p.HSS.Faults {
-		hf := hss.Fault{At: f.At.D(), For: f.For.D(), Kind: f.Kind, Multiplier: f.Multiplier, Rate: f.Rate, Probability: f.Probability}
-		for _, code := range f.Codes {
-			hf.Codes = append(hf.Codes, uint32(code))
-		}
-		c.Faults = append(c.Faults, hf)
-	}
-	return c, nil
-}
+// `regstorm hss` use the same; profiles.Profile.HSSConfig).
+func HSSConfig(p *profiles.Profile) (hss.Config, error) { return p.HSSConfig() }
 
 // UEConfig maps a profile to the UE fleet's configuration (the simulation
-// and the live fleet use the same); the caller sets the S-CSCF peer and
-// the collector.
-func UEConfig(p *profiles.Profile) (ue.Config, error) {
-	pop, err := Population(p)
-	if err != nil {
-		return ue.Config{}, err
-	}
-	think, err := p.UE.ThinkTime.Build()
-	if err != nil {
-		return ue.Config{}, fmt.Errorf("scenario: ue.think_time: %w", err)
-	}
-	conc := 0
-	if p.Arrival.Shape == "closed" {
-		conc = int(p.Arrival.Concurrency)
-	}
-	return ue.Config{Population: pop, Arrivals: p.Arrival.Pacer(p.UEs, sim.NewStream(p.Seed, "arrivals")),
-		ThinkTime: think, TimerF: p.UE.TimerF.D(), UDP: p.UE.Transport == "udp", T1: p.UE.T1.D(), T2: p.UE.T2.D(),
-		Expires: int32(p.UE.Expires), Reregister: p.UE.Reregister, Retry: p.UE.Retry.Enabled, RetryBase: p.UE.Retry.Base.D(),
-		RetryMax: p.UE.Retry.Max.D(), RetryAttempts: int(p.UE.Retry.MaxAttempts), DeregisterAt: p.UE.Deregister.At.D(),
-		DeregisterSpread: p.UE.Deregister.Spread.D(), Concurrency: conc, Algorithm: p.UE.Algorithm}, nil
-}
+// and the live fleet use the same; profiles.Profile.UEConfig); the caller
+// sets the S-CSCF peer and the collector.
+func UEConfig(p *profiles.Profile) (ue.Config, error) { return p.UEConfig() }

@@ -1,0 +1,72 @@
+// Package fielderr is the error a core's Config.Validate returns for one
+// setting: the setting's key (its name in a profile section, yaml style,
+// e.g. "fr_timer" or "faults.0.multiplier") and what is wrong with it.
+// The profile loader finds the key's line in the file from the key, so a
+// core names its settings once and never knows about files.
+package fielderr
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error is one setting's problem.
+type Error struct {
+	Field string // the setting's key, relative to the core's section ("" for wiring)
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	if e.Field == "" {
+		return e.Msg
+	}
+	return e.Field + ": " + e.Msg
+}
+
+// New returns the problem of one field.
+func New(field, format string, args ...any) *Error {
+	return &Error{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// List collects problems in the order found.
+type List []error
+
+// Addf appends a field's problem.
+func (l *List) Addf(field, format string, args ...any) { *l = append(*l, New(field, format, args...)) }
+
+// Add appends err, with its fields (if any) under prefix ("faults.0").
+func (l *List) Add(prefix string, err error) {
+	Walk(err, func(field, msg string) {
+		if prefix != "" {
+			if field != "" {
+				field = prefix + "." + field
+			} else {
+				field = prefix
+			}
+		}
+		*l = append(*l, &Error{Field: field, Msg: msg})
+	})
+}
+
+// Err joins the problems (nil if none).
+func (l List) Err() error { return errors.Join(l...) }
+
+// Walk calls f for every problem in err, unwrapping joined errors; an
+// error that is not an *Error is a problem of no field.
+func Walk(err error, f func(field, msg string)) {
+	if err == nil {
+		return
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			Walk(e, f)
+		}
+		return
+	}
+	var fe *Error
+	if errors.As(err, &fe) {
+		f(fe.Field, fe.Msg)
+		return
+	}
+	f("", err.Error())
+}
