@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/regstorm/regstorm/internal/sipmsg"
+	"github.com/regstorm/regstorm/internal/sipwire"
 	"github.com/regstorm/regstorm/scscf"
 )
 
@@ -63,7 +64,7 @@ func TestRFC3261_8_2_6_2_ResponseCopiesEcho(t *testing.T) {
 	if r.Code != 401 || r.Echo != req.Echo || r.ToTag == "" {
 		t.Fatalf("401 %+v: want the request's Echo and a To tag", r)
 	}
-	b, err := sipmsg.Marshal(r, sipmsg.DefaultEndpoint)
+	b, err := sipwire.Marshal(r, sipwire.DefaultEndpoint)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/regstorm/regstorm/internal/sipmsg"
+	"github.com/regstorm/regstorm/internal/sipwire"
 	"github.com/regstorm/regstorm/sim/live"
 )
 
@@ -29,7 +29,7 @@ func diameterFlags(fs *flag.FlagSet) func() live.DiameterLimits {
 // sipServerFlags registers the SIP server's limits (regstorm scscf); the
 // defaults shown are live.SIPServer's own.
 func sipServerFlags(fs *flag.FlagSet) func(s *live.SIPServer) {
-	maxMsg := fs.Int("sip-max-message", sipmsg.DefaultMaxMessage, "largest SIP message, bytes (a UDP datagram or one TCP message; at most 65535, RFC 3261 §18.1.1)")
+	maxMsg := fs.Int("sip-max-message", sipwire.DefaultMaxMessage, "largest SIP message, bytes (a UDP datagram or one TCP message; at most 65535, RFC 3261 §18.1.1)")
 	header := fs.Duration("sip-header-timeout", live.DefaultSIPHeaderTimeout, "a TCP message's header section must arrive within this from its first byte")
 	body := fs.Duration("sip-body-timeout", live.DefaultSIPBodyTimeout, "a TCP message's body must arrive within this after its header section")
 	idle := fs.Duration("sip-idle-timeout", live.DefaultSIPIdleTimeout, "a TCP connection silent this long between messages is closed")

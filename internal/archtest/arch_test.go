@@ -103,6 +103,26 @@ func TestImportRules(t *testing.T) {
 	}
 }
 
+// ARCHITECTURE.md §2, transitively: no core links plots (gonum), the SIP
+// codec (sipgo: internal/sipwire converts at the edge) or go-diameter's
+// peer state machine (diam/sm: live only), through any package.
+func TestCoreTransitiveDeps(t *testing.T) {
+	forbidden := []string{"gonum.org/", "github.com/emiago/sipgo", "github.com/fiorix/go-diameter/v4/diam/sm"}
+	for _, c := range cores {
+		out, err := exec.Command("go", "list", "-deps", module+"/"+c).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", c, err)
+		}
+		for _, d := range strings.Fields(string(out)) {
+			for _, f := range forbidden {
+				if d == strings.TrimSuffix(f, "/") || strings.HasPrefix(d, strings.TrimSuffix(f, "/")+"/") {
+					t.Errorf("%s depends on %s (go list -deps)", c, d)
+				}
+			}
+		}
+	}
+}
+
 // The determinism contract: no wall clock, goroutines, global randomness or
 // random UUIDs in the cores (tests excepted).
 func TestCoresAreDeterministic(t *testing.T) {

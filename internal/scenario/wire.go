@@ -5,6 +5,7 @@ import (
 
 	"github.com/regstorm/regstorm/hss/cx"
 	"github.com/regstorm/regstorm/internal/sipmsg"
+	"github.com/regstorm/regstorm/internal/sipwire"
 	"github.com/regstorm/regstorm/sim"
 )
 
@@ -42,11 +43,11 @@ func (w *wire) Handle(env sim.Env, ev sim.Event) {
 func roundTrip(m sim.Message) (sim.Message, int, error) {
 	switch m.(type) {
 	case *sipmsg.Request, *sipmsg.Response:
-		b, err := sipmsg.Marshal(m, sipmsg.DefaultEndpoint)
+		b, err := sipwire.Marshal(m, sipwire.DefaultEndpoint)
 		if err != nil {
 			return nil, 0, err
 		}
-		out, err := sipmsg.Unmarshal(b)
+		out, err := sipwire.Unmarshal(b)
 		return out, len(b), err
 	case *cx.PeerEvent:
 		return m, 0, nil // transport state, not bytes

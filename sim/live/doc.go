@@ -7,7 +7,7 @@
 //
 // SIP: SIPServer (the S-CSCF model as a server) owns its UDP and TCP
 // sockets, frames TCP by Content-Length (RFC 3261 §18.3) within bounds,
-// checks every message at the edge (internal/sipmsg Inspect: what it can
+// checks every message at the edge (internal/sipwire Inspect: what it can
 // answer without the core, 400/405/501/505 and the rest, is answered
 // there) and parses with sipgo; the cores keep their own transaction
 // logic. SIPClient (the UE fleet: many UEs over one socket) owns its

@@ -9,11 +9,12 @@ import (
 	"sync/atomic"
 
 	"github.com/regstorm/regstorm/internal/sipmsg"
+	"github.com/regstorm/regstorm/internal/sipwire"
 	"github.com/regstorm/regstorm/sim"
 )
 
 // SIPClient connects a core (the UE fleet) to one SIP target over UDP or
-// TCP: the core's requests are rendered with sipgo (internal/sipmsg) and
+// TCP: the core's requests are rendered with sipgo (internal/sipwire) and
 // sent from one local socket or connection; responses are parsed and posted
 // into the node's loop. Many UEs share the socket; the Call-ID routes a
 // response to its UE. What it reads is bounded (MaxMessage; over TCP the
@@ -28,7 +29,7 @@ type SIPClient struct {
 	conn   *net.UDPConn
 	target *net.UDPAddr
 	peer   sim.NodeID
-	ep     sipmsg.Endpoint
+	ep     sipwire.Endpoint
 
 	// TCP (siptcp.go)
 	tcpMu     sync.Mutex
@@ -51,8 +52,8 @@ type SIPClient struct {
 func (c *SIPClient) Counters() map[string]uint64 { return c.counters.snapshot() }
 
 func (c *SIPClient) maxMessage() int {
-	if c.MaxMessage <= 0 || c.MaxMessage > sipmsg.DefaultMaxMessage {
-		return sipmsg.DefaultMaxMessage
+	if c.MaxMessage <= 0 || c.MaxMessage > sipwire.DefaultMaxMessage {
+		return sipwire.DefaultMaxMessage
 	}
 	return c.MaxMessage
 }
@@ -78,7 +79,7 @@ func (c *SIPClient) DialUDP(local, target string) (sim.NodeID, error) {
 	}
 	c.conn, c.target = conn, taddr
 	la := conn.LocalAddr().(*net.UDPAddr)
-	c.ep = sipmsg.Endpoint{Transport: "UDP", Host: la.IP.String(), Port: la.Port}
+	c.ep = sipwire.Endpoint{Transport: "UDP", Host: la.IP.String(), Port: la.Port}
 	c.peer = c.Node.AddPeer(c.send)
 	go c.read()
 	return c.peer, nil
@@ -107,7 +108,7 @@ func (c *SIPClient) Close() error {
 }
 
 func (c *SIPClient) send(msg sim.Message) error {
-	b, err := sipmsg.Marshal(msg, c.ep)
+	b, err := sipwire.Marshal(msg, c.ep)
 	if err != nil {
 		return err
 	}
@@ -119,7 +120,7 @@ func (c *SIPClient) send(msg sim.Message) error {
 
 func (c *SIPClient) read() {
 	// One byte more than the largest datagram shows one over the limit.
-	buf := make([]byte, sipmsg.DefaultMaxMessage+1)
+	buf := make([]byte, sipwire.DefaultMaxMessage+1)
 	for {
 		n, src, err := c.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -139,7 +140,7 @@ func (c *SIPClient) read() {
 
 // deliver parses one message and posts a response into the loop.
 func (c *SIPClient) deliver(b []byte, network, src string) {
-	m, err := sipmsg.Unmarshal(append([]byte(nil), b...))
+	m, err := sipwire.Unmarshal(append([]byte(nil), b...))
 	if err != nil {
 		c.BadMessages.Add(1)
 		c.counters.add("sip.dropped.unparseable")

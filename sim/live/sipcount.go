@@ -12,7 +12,7 @@ import (
 const reportsPerSecond = 10
 
 // sipReporter posts rate-limited reports. Texts from the network reach it only
-// through sipmsg.Excerpt (escaped, at most 80 bytes).
+// through sipwire.Excerpt (escaped, at most 80 bytes).
 type sipReporter struct {
 	mu  sync.Mutex
 	sec int64

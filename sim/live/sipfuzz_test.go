@@ -8,11 +8,12 @@ import (
 	"testing"
 
 	"github.com/regstorm/regstorm/internal/sipmsg"
+	"github.com/regstorm/regstorm/internal/sipwire"
 )
 
 // FuzzSIPServerInput drives the SIP server's input path without sockets:
-// the bytes as one UDP datagram (sipmsg.Inspect), and as a TCP stream cut
-// into writes of chunk bytes (sipmsg.Framer, then Inspect per message, or
+// the bytes as one UDP datagram (sipwire.Inspect), and as a TCP stream cut
+// into writes of chunk bytes (sipwire.Framer, then Inspect per message, or
 // the answer to a refused message). Nothing may panic; every answer the
 // server would send is a well-formed response carrying the request's top
 // Via and a reason phrase of printable ASCII; an accepted REGISTER renders
@@ -32,10 +33,10 @@ func FuzzSIPServerInput(f *testing.F) {
 	f.Add([]byte("REGISTER sip:0 SIP/2.0\r\nV:0/0/0 0\r\nF:A:0\r\nT:sip:*\r\nCAll-ID:0\r\nCSeq:0 REGISTER\r\n\r\n"), uint8(3))
 	// And a Contact URI with ">" in it.
 	f.Add([]byte("REGISTER sip:0 SIP/2.0\r\nV:0/0/0 0\r\nF:A:0\r\nT:<sip:0>\r\nCAll-ID:0\r\nCSeq:0 REGISTER\r\nContACt:A:>\r\n\r\n"), uint8(7))
-	udp := sipmsg.Source{Transport: "UDP", Addr: netip.MustParseAddrPort("192.0.2.1:5060")}
-	tcp := sipmsg.Source{Transport: "TCP", Addr: netip.MustParseAddrPort("[2001:db8::7]:40000")}
+	udp := sipwire.Source{Transport: "UDP", Addr: netip.MustParseAddrPort("192.0.2.1:5060")}
+	tcp := sipwire.Source{Transport: "TCP", Addr: netip.MustParseAddrPort("[2001:db8::7]:40000")}
 	f.Fuzz(func(t *testing.T, data []byte, chunk uint8) {
-		v := sipmsg.Inspect(data, udp)
+		v := sipwire.Inspect(data, udp)
 		checkVerdict(t, &v, udp)
 
 		// As a stream, whole and in chunks: the same messages.
@@ -54,8 +55,8 @@ func FuzzSIPServerInput(f *testing.F) {
 
 // frameAll runs the stream path and returns what was framed, the last
 // element being the refused message's answer when the framer failed.
-func frameAll(t *testing.T, data []byte, chunk int, src sipmsg.Source) [][]byte {
-	fr := sipmsg.Framer{Max: 4096} // a small limit, so the fuzzer reaches it
+func frameAll(t *testing.T, data []byte, chunk int, src sipwire.Source) [][]byte {
+	fr := sipwire.Framer{Max: 4096} // a small limit, so the fuzzer reaches it
 	var out [][]byte
 	for i := 0; i < len(data); i += chunk {
 		fr.Write(data[i:min(i+chunk, len(data))])
@@ -63,7 +64,7 @@ func frameAll(t *testing.T, data []byte, chunk int, src sipmsg.Source) [][]byte 
 			msg, err := fr.Next()
 			if err != nil {
 				if h := fr.Header(); h != nil {
-					if b := sipmsg.ReplyTo(h, src, 400, "Bad Request", "t"); b != nil {
+					if b := sipwire.ReplyTo(h, src, 400, "Bad Request", "t"); b != nil {
 						checkResponse(t, b, 400)
 						out = append(out, b)
 					}
@@ -76,7 +77,7 @@ func frameAll(t *testing.T, data []byte, chunk int, src sipmsg.Source) [][]byte 
 			if len(msg) > 4096 {
 				t.Fatalf("framed %d bytes over the limit of 4096", len(msg))
 			}
-			v := sipmsg.Inspect(msg, src)
+			v := sipwire.Inspect(msg, src)
 			checkVerdict(t, &v, src)
 			out = append(out, msg)
 		}
@@ -86,9 +87,9 @@ func frameAll(t *testing.T, data []byte, chunk int, src sipmsg.Source) [][]byte 
 	return out
 }
 
-func checkVerdict(t *testing.T, v *sipmsg.Verdict, src sipmsg.Source) {
+func checkVerdict(t *testing.T, v *sipwire.Verdict, src sipwire.Source) {
 	switch v.Kind {
-	case sipmsg.KindRegister:
+	case sipwire.KindRegister:
 		r := v.Request
 		if r == nil || r.Echo == nil || len(r.Echo.Via) == 0 || r.CallID == "" || !strings.HasPrefix(r.AOR, "sip") {
 			t.Fatalf("accepted REGISTER %+v", r)
@@ -99,7 +100,7 @@ func checkVerdict(t *testing.T, v *sipmsg.Verdict, src sipmsg.Source) {
 		// The core's 401 to it, as the live server renders it.
 		res := &sipmsg.Response{Code: 401, Reason: "Unauthorized", CallID: r.CallID, Branch: r.Branch, FromTag: r.FromTag, To: r.AOR,
 			ToTag: "tm1", CSeq: r.CSeq, Expires: -1, Echo: r.Echo}
-		b, err := sipmsg.Marshal(res, sipmsg.DefaultEndpoint)
+		b, err := sipwire.Marshal(res, sipwire.DefaultEndpoint)
 		if err != nil {
 			t.Fatalf("the core's answer cannot be rendered: %v", err)
 		}
@@ -108,8 +109,8 @@ func checkVerdict(t *testing.T, v *sipmsg.Verdict, src sipmsg.Source) {
 		// back with the same identity (the UE side's codec agrees).
 		plain := *r
 		plain.Echo, plain.Auth = nil, nil
-		if raw, err := sipmsg.Marshal(&plain, sipmsg.DefaultEndpoint); err == nil {
-			back, err := sipmsg.Unmarshal(raw)
+		if raw, err := sipwire.Marshal(&plain, sipwire.DefaultEndpoint); err == nil {
+			back, err := sipwire.Unmarshal(raw)
 			if err != nil {
 				t.Fatalf("accepted REGISTER re-rendered does not parse: %v\n%q", err, raw)
 			}
@@ -117,20 +118,20 @@ func checkVerdict(t *testing.T, v *sipmsg.Verdict, src sipmsg.Source) {
 				t.Fatalf("re-rendered REGISTER reads back as %+v, was %+v", q, r)
 			}
 		}
-	case sipmsg.KindReject, sipmsg.KindCancel:
+	case sipwire.KindReject, sipwire.KindCancel:
 		code := v.Code
-		if v.Kind == sipmsg.KindCancel {
+		if v.Kind == sipwire.KindCancel {
 			code = 481
 		}
-		if code < 400 || code > 599 || v.Echo == nil || (v.Kind == sipmsg.KindReject && v.Cause == "") {
+		if code < 400 || code > 599 || v.Echo == nil || (v.Kind == sipwire.KindReject && v.Cause == "") {
 			t.Fatalf("reject %+v", v)
 		}
 		checkResponse(t, v.Reply(code, v.Reason, rejectTag(v.Echo)), code)
-	case sipmsg.KindDrop:
+	case sipwire.KindDrop:
 		if v.Cause == "" {
 			t.Fatal("a drop without a cause")
 		}
-	case sipmsg.KindIgnore, sipmsg.KindResponse:
+	case sipwire.KindIgnore, sipwire.KindResponse:
 	default:
 		t.Fatalf("verdict kind %d", v.Kind)
 	}
@@ -155,10 +156,10 @@ func checkResponse(t *testing.T, b []byte, code int) {
 	if !bytes.Contains(rest, []byte("Via: ")) {
 		t.Fatalf("answer without Via: %q", b)
 	}
-	if v := sipmsg.Inspect(b, sipmsg.Source{Transport: "UDP"}); v.Kind != sipmsg.KindResponse {
+	if v := sipwire.Inspect(b, sipwire.Source{Transport: "UDP"}); v.Kind != sipwire.KindResponse {
 		t.Fatalf("answer reads back as kind %d", v.Kind)
 	}
-	var fr sipmsg.Framer
+	var fr sipwire.Framer
 	fr.Write(b)
 	if m, err := fr.Next(); err != nil || !bytes.Equal(m, b) {
 		t.Fatalf("answer does not frame as one message: %v", err)

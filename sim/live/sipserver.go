@@ -11,11 +11,12 @@ import (
 	"time"
 
 	"github.com/regstorm/regstorm/internal/sipmsg"
+	"github.com/regstorm/regstorm/internal/sipwire"
 	"github.com/regstorm/regstorm/sim"
 )
 
 // SIPServer serves SIP for a core (the S-CSCF model) on its own UDP and TCP
-// sockets. Every received message goes through sipmsg.Inspect (RFC 3261
+// sockets. Every received message goes through sipwire.Inspect (RFC 3261
 // §8.2 checks for a registrar): well-formed REGISTERs reach the core, which
 // keeps its own transaction logic; malformed requests are answered here
 // (400 with a reason, 405 with Allow, 420, 481, 501, 505) and never reach
@@ -108,8 +109,8 @@ func (s *SIPServer) Counters() map[string]uint64 { return s.counters.snapshot() 
 
 func (s *SIPServer) init() {
 	s.once.Do(func() {
-		if s.MaxMessage <= 0 || s.MaxMessage > sipmsg.DefaultMaxMessage {
-			s.MaxMessage = sipmsg.DefaultMaxMessage
+		if s.MaxMessage <= 0 || s.MaxMessage > sipwire.DefaultMaxMessage {
+			s.MaxMessage = sipwire.DefaultMaxMessage
 		}
 		if s.HeaderTimeout <= 0 {
 			s.HeaderTimeout = DefaultSIPHeaderTimeout
@@ -233,7 +234,7 @@ func (s *SIPServer) serveUDP(conn *net.UDPConn) {
 	defer s.wg.Done()
 	// RFC 3261 §18.1.1: a datagram may be up to 65,535 bytes; one byte more
 	// of buffer shows a datagram that would not fit.
-	buf := make([]byte, sipmsg.DefaultMaxMessage+1)
+	buf := make([]byte, sipwire.DefaultMaxMessage+1)
 	for {
 		n, src, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -250,7 +251,7 @@ func (s *SIPServer) serveUDP(conn *net.UDPConn) {
 			continue
 		}
 		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-		v := sipmsg.Inspect(buf[:n], sipmsg.Source{Transport: "UDP", Addr: src})
+		v := sipwire.Inspect(buf[:n], sipwire.Source{Transport: "UDP", Addr: src})
 		s.act(&v, "udp", src, func(b []byte) {
 			if _, err := conn.WriteToUDPAddrPort(b, src); err != nil {
 				s.reportf("live: SIP send to udp %s: %w", src, err)
@@ -284,9 +285,9 @@ func (s *SIPServer) peerFor(conn *net.UDPConn, src netip.AddrPort) (sim.NodeID, 
 			return 0, false
 		}
 	}
-	ep := sipmsg.Endpoint{Transport: "UDP", Host: src.Addr().String(), Port: int(src.Port())}
+	ep := sipwire.Endpoint{Transport: "UDP", Host: src.Addr().String(), Port: int(src.Port())}
 	id := s.Node.AddPeer(func(msg sim.Message) error {
-		b, err := sipmsg.Marshal(msg, ep)
+		b, err := sipwire.Marshal(msg, ep)
 		if err != nil {
 			return err
 		}
@@ -301,9 +302,9 @@ func (s *SIPServer) peerFor(conn *net.UDPConn, src netip.AddrPort) (sim.NodeID, 
 
 // act carries out a verdict: deliver a REGISTER to the core, answer a
 // reject or CANCEL, count everything.
-func (s *SIPServer) act(v *sipmsg.Verdict, network string, src netip.AddrPort, reply func([]byte), peer func() (sim.NodeID, bool)) {
+func (s *SIPServer) act(v *sipwire.Verdict, network string, src netip.AddrPort, reply func([]byte), peer func() (sim.NodeID, bool)) {
 	switch v.Kind {
-	case sipmsg.KindRegister:
+	case sipwire.KindRegister:
 		id, ok := peer()
 		if !ok {
 			s.counters.add("sip.dropped.peer_table_full")
@@ -313,14 +314,14 @@ func (s *SIPServer) act(v *sipmsg.Verdict, network string, src netip.AddrPort, r
 		s.recent.add(v.TxnKey, time.Now())
 		s.counters.add("sip.accepted.register")
 		s.Node.Deliver(id, v.Request)
-	case sipmsg.KindReject:
+	case sipwire.KindReject:
 		s.counters.add("sip.rejected." + strconv.Itoa(v.Code))
 		if v.Code == 400 {
 			s.counters.add("sip.rejected.400." + v.Cause)
 		}
 		reply(v.Reply(v.Code, v.Reason, rejectTag(v.Echo)))
-		s.reportf("live: SIP %s from %s %s: answered %d %s", sipmsg.Excerpt(v.Method), network, src, v.Code, v.Reason)
-	case sipmsg.KindCancel:
+		s.reportf("live: SIP %s from %s %s: answered %d %s", sipwire.Excerpt(v.Method), network, src, v.Code, v.Reason)
+	case sipwire.KindCancel:
 		// RFC 3261 §9.2: a CANCEL matching a transaction is answered 200
 		// (it has no effect on a non-INVITE one); otherwise 481.
 		if s.recent.has(v.TxnKey, time.Now()) {
@@ -330,9 +331,9 @@ func (s *SIPServer) act(v *sipmsg.Verdict, network string, src netip.AddrPort, r
 		}
 		s.counters.add("sip.rejected.481")
 		reply(v.Reply(481, "Call/Transaction Does Not Exist", rejectTag(v.Echo)))
-	case sipmsg.KindIgnore:
+	case sipwire.KindIgnore:
 		s.counters.add("sip.ignored.ack")
-	case sipmsg.KindResponse:
+	case sipwire.KindResponse:
 		// The model sends no requests: a response matches no client
 		// transaction (RFC 3261 §18.1.2) and is dropped.
 		s.counters.add("sip.dropped.stray_response")
@@ -522,9 +523,9 @@ func (sc *sipConn) peerID() (sim.NodeID, bool) {
 	default:
 	}
 	if sc.peer == 0 {
-		ep := sipmsg.Endpoint{Transport: "TCP", Host: sc.src.Addr().String(), Port: int(sc.src.Port())}
+		ep := sipwire.Endpoint{Transport: "TCP", Host: sc.src.Addr().String(), Port: int(sc.src.Port())}
 		sc.peer = sc.s.Node.AddPeer(func(msg sim.Message) error {
-			b, err := sipmsg.Marshal(msg, ep)
+			b, err := sipwire.Marshal(msg, ep)
 			if err != nil {
 				return err
 			}
@@ -542,7 +543,7 @@ func (sc *sipConn) peerID() (sim.NodeID, bool) {
 func (sc *sipConn) read() {
 	defer sc.s.wg.Done()
 	s := sc.s
-	f := sipmsg.Framer{Max: s.MaxMessage}
+	f := sipwire.Framer{Max: s.MaxMessage}
 	buf := make([]byte, 16<<10)
 	var msgStart, headersAt time.Time
 	last := time.Now()
@@ -578,7 +579,7 @@ func (sc *sipConn) read() {
 				if f.Pending() {
 					msgStart = last
 				}
-				v := sipmsg.Inspect(msg, sipmsg.Source{Transport: "TCP", Addr: sc.src})
+				v := sipwire.Inspect(msg, sipwire.Source{Transport: "TCP", Addr: sc.src})
 				s.act(&v, "tcp", sc.src, func(b []byte) { sc.enqueue(b) }, sc.peerID)
 			}
 			if f.HeadersDone() && headersAt.IsZero() {
@@ -601,10 +602,10 @@ func (sc *sipConn) read() {
 // header section is complete it is answered (413 for a message over the
 // limit, RFC 3261 §21.4.11; 400 for a missing or malformed Content-Length,
 // §18.3), then the connection closes once the answer is written.
-func (sc *sipConn) framingError(f *sipmsg.Framer, err error) {
+func (sc *sipConn) framingError(f *sipwire.Framer, err error) {
 	s := sc.s
 	code, reason := 400, "Bad Request - no usable Content-Length on a stream"
-	if errors.Is(err, sipmsg.ErrTooLarge) {
+	if errors.Is(err, sipwire.ErrTooLarge) {
 		code, reason = 413, "Request Entity Too Large"
 		s.counters.add("sip.dropped.oversize")
 	} else {
@@ -612,8 +613,8 @@ func (sc *sipConn) framingError(f *sipmsg.Framer, err error) {
 	}
 	s.reportf("live: SIP over tcp from %s: %w, connection closed", sc.src, err)
 	if h := f.Header(); h != nil {
-		src := sipmsg.Source{Transport: "TCP", Addr: sc.src}
-		if b := sipmsg.ReplyTo(h, src, code, reason, "rs"+strconv.Itoa(code)); b != nil {
+		src := sipwire.Source{Transport: "TCP", Addr: sc.src}
+		if b := sipwire.ReplyTo(h, src, code, reason, "rs"+strconv.Itoa(code)); b != nil {
 			s.counters.add("sip.rejected." + strconv.Itoa(code))
 			if code == 400 {
 				s.counters.add("sip.rejected.400.framing")

@@ -15,6 +15,7 @@ import (
 	"github.com/regstorm/regstorm/hss"
 	"github.com/regstorm/regstorm/internal/aka"
 	"github.com/regstorm/regstorm/internal/sipmsg"
+	"github.com/regstorm/regstorm/internal/sipwire"
 	"github.com/regstorm/regstorm/internal/subscriber"
 	"github.com/regstorm/regstorm/results"
 	"github.com/regstorm/regstorm/scscf"
@@ -201,7 +202,7 @@ func tcpExchange(t testing.TB, addr string, msg []byte, wait time.Duration) (res
 
 func readTCP(c net.Conn, wait time.Duration) (resp []byte, closed bool) {
 	c.SetReadDeadline(time.Now().Add(wait))
-	var f sipmsg.Framer
+	var f sipwire.Framer
 	buf := make([]byte, 65536)
 	for {
 		n, err := c.Read(buf)

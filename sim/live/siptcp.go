@@ -7,7 +7,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/regstorm/regstorm/internal/sipmsg"
+	"github.com/regstorm/regstorm/internal/sipwire"
 	"github.com/regstorm/regstorm/sim"
 )
 
@@ -38,7 +38,7 @@ func (c *SIPClient) dialLocked() error {
 		return fmt.Errorf("live: SIP over TCP to %s: %w", c.tcpTarget, err)
 	}
 	la := conn.LocalAddr().(*net.TCPAddr)
-	c.ep = sipmsg.Endpoint{Transport: "TCP", Host: la.IP.String(), Port: la.Port}
+	c.ep = sipwire.Endpoint{Transport: "TCP", Host: la.IP.String(), Port: la.Port}
 	c.tcp = conn
 	go c.readTCP(conn)
 	return nil
@@ -56,7 +56,7 @@ func (c *SIPClient) sendTCP(msg sim.Message) error {
 		}
 		c.counters.add("sip.tcp.reconnects")
 	}
-	b, err := sipmsg.Marshal(msg, c.ep)
+	b, err := sipwire.Marshal(msg, c.ep)
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func (c *SIPClient) readTCP(conn net.Conn) {
 		}
 		c.tcpMu.Unlock()
 	}()
-	f := sipmsg.Framer{Max: c.maxMessage()}
+	f := sipwire.Framer{Max: c.maxMessage()}
 	buf := make([]byte, 16<<10)
 	src := conn.RemoteAddr().String()
 	for {
@@ -90,7 +90,7 @@ func (c *SIPClient) readTCP(conn net.Conn) {
 			for {
 				msg, ferr := f.Next()
 				if ferr != nil {
-					if errors.Is(ferr, sipmsg.ErrTooLarge) {
+					if errors.Is(ferr, sipwire.ErrTooLarge) {
 						c.counters.add("sip.dropped.oversize")
 					} else {
 						c.counters.add("sip.tcp.framing_error")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/regstorm/regstorm/internal/sipmsg"
+	"github.com/regstorm/regstorm/internal/sipwire"
 	"github.com/regstorm/regstorm/sim"
 )
 
@@ -23,9 +24,9 @@ func (echoCore) Handle(env sim.Env, ev sim.Event) {
 
 func register(t *testing.T, i int) []byte {
 	t.Helper()
-	b, err := sipmsg.Marshal(&sipmsg.Request{CallID: "c" + itoa(uint64(i)), Branch: "z9hG4bK" + itoa(uint64(i)), FromTag: "f",
+	b, err := sipwire.Marshal(&sipmsg.Request{CallID: "c" + itoa(uint64(i)), Branch: "z9hG4bK" + itoa(uint64(i)), FromTag: "f",
 		CSeq: uint32(i), RequestURI: "sip:ims.test", AOR: "sip:user@ims.test", Contact: "sip:user@127.0.0.1:5070", Expires: 600},
-		sipmsg.Endpoint{Transport: "TCP", Host: "127.0.0.1", Port: 5070})
+		sipwire.Endpoint{Transport: "TCP", Host: "127.0.0.1", Port: 5070})
 	if err != nil {
 		t.Fatal(err)
 	}

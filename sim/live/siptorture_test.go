@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/regstorm/regstorm/internal/sipmsg"
+	"github.com/regstorm/regstorm/internal/sipwire"
 )
 
 // The RFC 4475 torture messages, written for this project from the RFC's
@@ -451,7 +451,7 @@ func tcpAnswers(t testing.TB, addr string, msg []byte, wait time.Duration, n int
 	defer c.Close()
 	c.Write(msg)
 	c.SetReadDeadline(time.Now().Add(wait))
-	var f sipmsg.Framer
+	var f sipwire.Framer
 	var out [][]byte
 	buf := make([]byte, 65536)
 	for len(out) < n {

@@ -1,4 +1,4 @@
-package sipmsg
+package sipwire
 
 import (
 	"net/netip"
@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/regstorm/regstorm/internal/sipmsg"
 )
 
 // Source is where a message came from: the transport it arrived on and
@@ -43,7 +45,7 @@ const (
 // Verdict is what Inspect made of one message.
 type Verdict struct {
 	Kind    Kind
-	Request *Request // KindRegister
+	Request *sipmsg.Request // KindRegister
 	// Code and Reason: the response to send (KindReject); Reason is always
 	// the project's own text, never network bytes.
 	Code   int
@@ -57,7 +59,7 @@ type Verdict struct {
 	Extra []string
 	// Echo is what an answer copies from the request (KindReject,
 	// KindCancel, and KindRegister through Request.Echo).
-	Echo *Echo
+	Echo *sipmsg.Echo
 	// Method is the request's method (a token) as received.
 	Method string
 	// TxnKey identifies the transaction of a REGISTER or the one a CANCEL
@@ -72,7 +74,7 @@ func (v *Verdict) Reply(code int, reason, toTag string) []byte {
 	return renderReply(v.Echo, code, reason, toTag, v.Extra)
 }
 
-func renderReply(e *Echo, code int, reason, toTag string, extra []string) []byte {
+func renderReply(e *sipmsg.Echo, code int, reason, toTag string, extra []string) []byte {
 	b := make([]byte, 0, 512)
 	b = append(b, "SIP/2.0 "...)
 	b = strconv.AppendInt(b, int64(code), 10)
@@ -737,7 +739,7 @@ func sentByOf(v *via) string {
 
 // echoOf collects what a response copies (RFC 3261 §8.2.6.2) and checks
 // that the top Via is usable; nil with a cause when it is not.
-func echoOf(m *scanned, src Source) (*Echo, *via, string) {
+func echoOf(m *scanned, src Source) (*sipmsg.Echo, *via, string) {
 	vias := m.values(hVia)
 	if len(vias) == 0 {
 		return nil, nil, "no_via"
@@ -752,7 +754,7 @@ func echoOf(m *scanned, src Source) (*Echo, *via, string) {
 	if !ok {
 		return nil, nil, "no_via"
 	}
-	e := &Echo{Via: vias, SentBy: sentByOf(&top)}
+	e := &sipmsg.Echo{Via: vias, SentBy: sentByOf(&top)}
 	e.Via[0] = withReceived(first, &top, src) + vias[0][len(first):]
 	// The other fields are copied only when they are single and free of
 	// control characters outside quoted strings: the answer must not carry
@@ -1018,7 +1020,7 @@ func isCallID(s string) bool {
 
 // register applies the REGISTER rules of RFC 3261 §10.3 the model needs
 // and builds the Request; on a failure the Verdict is the answer.
-func register(m *scanned, ruri string, top *via, e *Echo) (*Request, Verdict) {
+func register(m *scanned, ruri string, top *via, e *sipmsg.Echo) (*sipmsg.Request, Verdict) {
 	// RFC 3261 §8.2.2.1 (§10.3 step 1): a Request-URI scheme the
 	// registrar does not serve gets 416; §19.1.1: no headers in a
 	// Request-URI (RFC 4475 §3.1.2.11).
@@ -1071,7 +1073,7 @@ func register(m *scanned, ruri string, top *via, e *Echo) (*Request, Verdict) {
 	num, _, _ := cutLWS(cseq)
 	branch, _ := paramOf(top.params, "branch")
 	fromTag, _ := paramOf(fromParams, "tag")
-	req := &Request{CallID: callID, Branch: branch, FromTag: fromTag, CSeq: uint32(mustAtoi(strings.TrimLeft(num, "0"))),
+	req := &sipmsg.Request{CallID: callID, Branch: branch, FromTag: fromTag, CSeq: uint32(mustAtoi(strings.TrimLeft(num, "0"))),
 		RequestURI: ruri, AOR: uriString(&aor), Expires: -1, Echo: e}
 	// RFC 3261 §20.19: Expires = delta-seconds; larger than 2^32-1 is
 	// taken as 2^32-1 (ParseDeltaSeconds).
@@ -1131,7 +1133,7 @@ func register(m *scanned, ruri string, top *via, e *Echo) (*Request, Verdict) {
 		if _, balanced := quotedText(a); err != nil || !balanced {
 			return nil, reject(400, "Bad Request - malformed Authorization", "malformed_authorization")
 		}
-		req.Auth = &Credentials{Username: p["username"], Realm: p["realm"], Nonce: p["nonce"], URI: p["uri"],
+		req.Auth = &sipmsg.Credentials{Username: p["username"], Realm: p["realm"], Nonce: p["nonce"], URI: p["uri"],
 			Response: p["response"], Algorithm: p["algorithm"], QOP: p["qop"], NC: p["nc"], CNonce: p["cnonce"], AUTS: p["auts"]}
 		break
 	}

@@ -1,28 +1,29 @@
-package sipmsg
+package sipwire
 
 import (
 	"errors"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/regstorm/regstorm/internal/sipmsg"
 )
 
 func TestRoundTrip(t *testing.T) {
 	msgs := []any{
-		&Request{CallID: "42-abc@regstorm", Branch: "z9hG4bK1", FromTag: "f1", CSeq: 1, RequestURI: "sip:ims.example.org",
+		&sipmsg.Request{CallID: "42-abc@regstorm", Branch: "z9hG4bK1", FromTag: "f1", CSeq: 1, RequestURI: "sip:ims.example.org",
 			AOR: "sip:user42@ims.example.org", Contact: "sip:ue42@127.0.0.1:5070", Expires: 600000,
-			Auth: &Credentials{Username: "user42@ims.example.org", Realm: "ims.example.org", URI: "sip:ims.example.org"}},
-		&Request{CallID: "c", Branch: "z9hG4bK2", FromTag: "f", CSeq: 2, RequestURI: "sip:ims.example.org", AOR: "sip:u@r",
-			Contact: "sip:ue@127.0.0.1", Expires: 0, Auth: &Credentials{Username: "u@r", Realm: "r", Nonce: "I1U8vpY3qJ0hiuZNrke/NVXzKLQ1d7m5Sp/6w1Tfr7M=",
+			Auth: &sipmsg.Credentials{Username: "user42@ims.example.org", Realm: "ims.example.org", URI: "sip:ims.example.org"}},
+		&sipmsg.Request{CallID: "c", Branch: "z9hG4bK2", FromTag: "f", CSeq: 2, RequestURI: "sip:ims.example.org", AOR: "sip:u@r",
+			Contact: "sip:ue@127.0.0.1", Expires: 0, Auth: &sipmsg.Credentials{Username: "u@r", Realm: "r", Nonce: "I1U8vpY3qJ0hiuZNrke/NVXzKLQ1d7m5Sp/6w1Tfr7M=",
 				URI: "sip:ims.example.org", Response: "0123456789abcdef0123456789abcdef", Algorithm: "AKAv1-MD5", QOP: "auth", NC: "00000001", CNonce: "x,y"}},
-		&Request{CallID: "c", Branch: "z9hG4bK3", FromTag: "f", CSeq: 3, RequestURI: "sip:r", AOR: "sip:u@r", Expires: -1,
-			Auth: &Credentials{Username: "u@r", Realm: "r", Nonce: "n", URI: "sip:r", AUTS: "AAECAwQFBgcICQoLDA0="}},
-		&Response{Code: 401, Reason: "Unauthorized - Challenging the UE", CallID: "c", Branch: "z9hG4bK1", FromTag: "f", To: "sip:u@r",
-			ToTag: "tm1", CSeq: 1, Expires: -1, Challenge: &Challenge{Realm: "r", Nonce: "n+/=", Algorithm: "AKAv1-MD5", QOP: "auth", CK: "00ff", IK: "ff00"}},
-		&Response{Code: 200, Reason: "OK", CallID: "c", Branch: "b", FromTag: "f", To: "sip:u@r", ToTag: "t", CSeq: 2,
+		&sipmsg.Request{CallID: "c", Branch: "z9hG4bK3", FromTag: "f", CSeq: 3, RequestURI: "sip:r", AOR: "sip:u@r", Expires: -1,
+			Auth: &sipmsg.Credentials{Username: "u@r", Realm: "r", Nonce: "n", URI: "sip:r", AUTS: "AAECAwQFBgcICQoLDA0="}},
+		&sipmsg.Response{Code: 401, Reason: "Unauthorized - Challenging the UE", CallID: "c", Branch: "z9hG4bK1", FromTag: "f", To: "sip:u@r",
+			ToTag: "tm1", CSeq: 1, Expires: -1, Challenge: &sipmsg.Challenge{Realm: "r", Nonce: "n+/=", Algorithm: "AKAv1-MD5", QOP: "auth", CK: "00ff", IK: "ff00"}},
+		&sipmsg.Response{Code: 200, Reason: "OK", CallID: "c", Branch: "b", FromTag: "f", To: "sip:u@r", ToTag: "t", CSeq: 2,
 			Contact: "sip:ue@127.0.0.1:5070", Expires: 540000, AssociatedURI: "sip:u@r", ServiceRoute: "<sip:scscf.ims.example.org:6060;lr>"},
-		&Response{Code: 500, Reason: "Server Internal Error", CallID: "c", Branch: "b", FromTag: "f", To: "sip:u@r", ToTag: "t", CSeq: 2,
+		&sipmsg.Response{Code: 500, Reason: "Server Internal Error", CallID: "c", Branch: "b", FromTag: "f", To: "sip:u@r", ToTag: "t", CSeq: 2,
 			Expires: -1, RegistrarError: "SAR failed", RetryAfter: 30},
 	}
 	for _, m := range msgs {
@@ -41,8 +42,8 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestRegisterRendering(t *testing.T) {
-	b, err := Marshal(&Request{CallID: "c", Branch: "z9hG4bKx", FromTag: "f", CSeq: 1, RequestURI: "sip:ims.example.org", AOR: "sip:u@r",
-		Contact: "sip:ue@127.0.0.1:5070", Expires: 600000, Auth: &Credentials{Username: "u@r", Realm: "r", URI: "sip:ims.example.org"}},
+	b, err := Marshal(&sipmsg.Request{CallID: "c", Branch: "z9hG4bKx", FromTag: "f", CSeq: 1, RequestURI: "sip:ims.example.org", AOR: "sip:u@r",
+		Contact: "sip:ue@127.0.0.1:5070", Expires: 600000, Auth: &sipmsg.Credentials{Username: "u@r", Realm: "r", URI: "sip:ims.example.org"}},
 		Endpoint{Transport: "UDP", Host: "127.0.0.1", Port: 5070})
 	if err != nil {
 		t.Fatal(err)
@@ -74,13 +75,13 @@ func TestBadMessages(t *testing.T) {
 }
 
 // FuzzUnmarshal: no input panics the parser; what parses re-renders and
-// parses to the same value. Run: go test -run XX -fuzz FuzzUnmarshal -fuzztime 60s ./internal/sipmsg/
+// parses to the same value. Run: go test -run XX -fuzz FuzzUnmarshal -fuzztime 60s ./internal/sipwire/
 func FuzzUnmarshal(f *testing.F) {
-	b, _ := Marshal(&Request{CallID: "c", Branch: "z9hG4bK1", FromTag: "f", CSeq: 1, RequestURI: "sip:r", AOR: "sip:u@r", Expires: 5,
-		Auth: &Credentials{Username: "u", Realm: "r", Nonce: "n", URI: "sip:r", Response: "x", QOP: "auth", NC: "00000001", CNonce: "c"}}, DefaultEndpoint)
+	b, _ := Marshal(&sipmsg.Request{CallID: "c", Branch: "z9hG4bK1", FromTag: "f", CSeq: 1, RequestURI: "sip:r", AOR: "sip:u@r", Expires: 5,
+		Auth: &sipmsg.Credentials{Username: "u", Realm: "r", Nonce: "n", URI: "sip:r", Response: "x", QOP: "auth", NC: "00000001", CNonce: "c"}}, DefaultEndpoint)
 	f.Add(b)
-	b, _ = Marshal(&Response{Code: 401, Reason: "Unauthorized", CallID: "c", Branch: "b", To: "sip:u@r", CSeq: 1, Expires: -1,
-		Challenge: &Challenge{Realm: "r", Nonce: "n", Algorithm: "AKAv1-MD5", QOP: "auth"}}, DefaultEndpoint)
+	b, _ = Marshal(&sipmsg.Response{Code: 401, Reason: "Unauthorized", CallID: "c", Branch: "b", To: "sip:u@r", CSeq: 1, Expires: -1,
+		Challenge: &sipmsg.Challenge{Realm: "r", Nonce: "n", Algorithm: "AKAv1-MD5", QOP: "auth"}}, DefaultEndpoint)
 	f.Add(b)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = Unmarshal(b)
@@ -88,9 +89,9 @@ func FuzzUnmarshal(f *testing.F) {
 }
 
 func BenchmarkRegisterMarshal(b *testing.B) {
-	r := &Request{CallID: "42-abc@regstorm", Branch: "z9hG4bK1", FromTag: "f1", CSeq: 2, RequestURI: "sip:ims.example.org",
+	r := &sipmsg.Request{CallID: "42-abc@regstorm", Branch: "z9hG4bK1", FromTag: "f1", CSeq: 2, RequestURI: "sip:ims.example.org",
 		AOR: "sip:user42@ims.example.org", Contact: "sip:ue42@127.0.0.1:5070", Expires: 600000,
-		Auth: &Credentials{Username: "user42@ims.example.org", Realm: "ims.example.org", Nonce: "I1U8vpY3qJ0hiuZNrke/NVXzKLQ1d7m5Sp/6w1Tfr7M=",
+		Auth: &sipmsg.Credentials{Username: "user42@ims.example.org", Realm: "ims.example.org", Nonce: "I1U8vpY3qJ0hiuZNrke/NVXzKLQ1d7m5Sp/6w1Tfr7M=",
 			URI: "sip:ims.example.org", Response: "0123456789abcdef0123456789abcdef", Algorithm: "AKAv1-MD5", QOP: "auth", NC: "00000001", CNonce: "abc"}}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -101,32 +102,14 @@ func BenchmarkRegisterMarshal(b *testing.B) {
 }
 
 func BenchmarkRegisterUnmarshal(b *testing.B) {
-	raw, _ := Marshal(&Request{CallID: "42-abc@regstorm", Branch: "z9hG4bK1", FromTag: "f1", CSeq: 2, RequestURI: "sip:ims.example.org",
+	raw, _ := Marshal(&sipmsg.Request{CallID: "42-abc@regstorm", Branch: "z9hG4bK1", FromTag: "f1", CSeq: 2, RequestURI: "sip:ims.example.org",
 		AOR: "sip:user42@ims.example.org", Contact: "sip:ue42@127.0.0.1:5070", Expires: 600000,
-		Auth: &Credentials{Username: "user42@ims.example.org", Realm: "ims.example.org", Nonce: "I1U8vpY3qJ0hiuZNrke/NVXzKLQ1d7m5Sp/6w1Tfr7M=",
+		Auth: &sipmsg.Credentials{Username: "user42@ims.example.org", Realm: "ims.example.org", Nonce: "I1U8vpY3qJ0hiuZNrke/NVXzKLQ1d7m5Sp/6w1Tfr7M=",
 			URI: "sip:ims.example.org", Response: "0123456789abcdef0123456789abcdef", Algorithm: "AKAv1-MD5", QOP: "auth", NC: "00000001", CNonce: "abc"}}, DefaultEndpoint)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Unmarshal(raw); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-// RFC 3261 §17.1.2.2 with T1 500 ms, T2 4 s: retransmissions at 0.5, 1.5,
-// 3.5, 7.5, 11.5, …, 31.5 s, ten before Timer F at 32 s.
-func TestTimerE(t *testing.T) {
-	t1, t2 := 500*time.Millisecond, 4*time.Second
-	want := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second}
-	for n, w := range want {
-		if got := TimerE(t1, t2, n); got != w {
-			t.Errorf("TimerE after %d = %v, want %v", n, got, w)
-		}
-	}
-	if n := MaxRetransmits(t1, t2, 32*time.Second); n != 10 {
-		t.Errorf("MaxRetransmits = %d, want 10", n)
-	}
-	if n := MaxRetransmits(time.Millisecond, time.Millisecond, time.Hour); n != 255 {
-		t.Errorf("MaxRetransmits saturates at %d, want 255", n)
 	}
 }

@@ -1,10 +1,12 @@
-package sipmsg
+package sipwire
 
 import (
 	"errors"
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/regstorm/regstorm/internal/sipmsg"
 )
 
 var udpSrc = Source{Transport: "UDP", Addr: netip.MustParseAddrPort("192.0.2.1:5070")}
@@ -55,10 +57,10 @@ func TestInspectExpires(t *testing.T) {
 	}{
 		{"", "", -1},
 		{"Expires: 0\r\n", "", 0},
-		{"Expires: 4294967295\r\n", "", MaxExpires},
-		{"Expires: 4294967296\r\n", "", MaxExpires},
-		{"Expires: 99999999999999999999999999\r\n", "", MaxExpires},
-		{"Expires: 600\r\n", ";expires=4294967296", MaxExpires},
+		{"Expires: 4294967295\r\n", "", sipmsg.MaxExpires},
+		{"Expires: 4294967296\r\n", "", sipmsg.MaxExpires},
+		{"Expires: 99999999999999999999999999\r\n", "", sipmsg.MaxExpires},
+		{"Expires: 600\r\n", ";expires=4294967296", sipmsg.MaxExpires},
 		{"Expires: 600\r\n", ";expires=30", 30},
 		{"Expires: 0600\r\n", "", 600},
 	} {
@@ -158,7 +160,7 @@ func TestInspectReceived(t *testing.T) {
 }
 
 func TestParseDeltaSeconds(t *testing.T) {
-	for s, want := range map[string]int64{"0": 0, "1": 1, "4294967295": MaxExpires, "4294967296": MaxExpires, "18446744073709551617": MaxExpires,
+	for s, want := range map[string]int64{"0": 0, "1": 1, "4294967295": sipmsg.MaxExpires, "4294967296": sipmsg.MaxExpires, "18446744073709551617": sipmsg.MaxExpires,
 		"000000000000000000000000000000000000000005": 5} {
 		if got, ok := ParseDeltaSeconds(s); !ok || got != want {
 			t.Errorf("%q: %d %v, want %d", s, got, ok, want)

@@ -1,4 +1,4 @@
-package sipmsg
+package sipwire
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package sipmsg
+package sipwire
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/regstorm/regstorm/internal/sipmsg"
 )
 
 // Endpoint is where a message says it comes from: the Via sent-by and the
@@ -24,9 +26,9 @@ var DefaultEndpoint = Endpoint{Transport: "UDP", Host: "ue.invalid", Port: 5060}
 // ErrBadMessage is wrapped by every parse failure.
 var ErrBadMessage = errors.New("sipmsg: bad SIP message")
 
-// ToSIP renders a REGISTER as a sipgo request (RFC 3261 §10.2, TS 24.229
+// RequestToSIP renders a REGISTER as a sipgo request (RFC 3261 §10.2, TS 24.229
 // §5.1.1.2).
-func (r *Request) ToSIP(ep Endpoint) (*sip.Request, error) {
+func RequestToSIP(r *sipmsg.Request, ep Endpoint) (*sip.Request, error) {
 	var ruri sip.Uri
 	if err := sip.ParseUri(r.RequestURI, &ruri); err != nil {
 		return nil, fmt.Errorf("sipmsg: Request-URI %s: %w", Excerpt(r.RequestURI), err)
@@ -63,42 +65,11 @@ func (r *Request) ToSIP(ep Endpoint) (*sip.Request, error) {
 	return req, nil
 }
 
-// String renders the Authorization header value (RFC 2617 §3.2.2, RFC
-// 3310 §3.3).
-func (c *Credentials) String() string {
-	var b strings.Builder
-	b.WriteString(`Digest username="` + c.Username + `", realm="` + c.Realm + `", nonce="` + c.Nonce + `", uri="` + c.URI +
-		`", response="` + c.Response + `"`)
-	if c.Algorithm != "" {
-		b.WriteString(", algorithm=" + c.Algorithm)
-	}
-	if c.QOP != "" {
-		b.WriteString(", qop=" + c.QOP + ", nc=" + c.NC + `, cnonce="` + c.CNonce + `"`)
-	}
-	if c.AUTS != "" {
-		b.WriteString(`, auts="` + c.AUTS + `"`)
-	}
-	return b.String()
-}
-
-// String renders the WWW-Authenticate header value (RFC 3310 §3.2; ck and
-// ik as ims_auth adds them for the P-CSCF).
-func (c *Challenge) String() string {
-	s := `Digest realm="` + c.Realm + `", nonce="` + c.Nonce + `", algorithm=` + c.Algorithm
-	if c.QOP != "" {
-		s += `, qop="` + c.QOP + `"`
-	}
-	if c.CK != "" {
-		s += `, ck="` + c.CK + `", ik="` + c.IK + `"`
-	}
-	return s
-}
-
-// ToSIP renders a response to a REGISTER (RFC 3261 §10.3). With an Echo
+// ResponseToSIP renders a response to a REGISTER (RFC 3261 §10.3). With an Echo
 // the response carries the request's Via, From, To, Call-ID and CSeq as
 // received (RFC 3261 §8.2.6.2); without one (the simulation) they are built
 // from the response's fields, the Via naming ep.
-func (r *Response) ToSIP(ep Endpoint) (*sip.Response, error) {
+func ResponseToSIP(r *sipmsg.Response, ep Endpoint) (*sip.Response, error) {
 	res := sip.NewResponse(r.Code, r.Reason)
 	if e := r.Echo; e != nil {
 		// RFC 3261 §8.2.6.2: the Via header field values in the same order,
@@ -175,14 +146,14 @@ func (r *Response) ToSIP(ep Endpoint) (*sip.Response, error) {
 // Marshal renders a Request or Response to wire bytes.
 func Marshal(m any, ep Endpoint) ([]byte, error) {
 	switch m := m.(type) {
-	case *Request:
-		r, err := m.ToSIP(ep)
+	case *sipmsg.Request:
+		r, err := RequestToSIP(m, ep)
 		if err != nil {
 			return nil, err
 		}
 		return []byte(r.String()), nil
-	case *Response:
-		r, err := m.ToSIP(ep)
+	case *sipmsg.Response:
+		r, err := ResponseToSIP(m, ep)
 		if err != nil {
 			return nil, err
 		}
@@ -226,7 +197,7 @@ func common(m interface {
 }
 
 // FromSIPRequest reads a REGISTER.
-func FromSIPRequest(m *sip.Request) (*Request, error) {
+func FromSIPRequest(m *sip.Request) (*sipmsg.Request, error) {
 	if m.Method != sip.REGISTER {
 		return nil, fmt.Errorf("%w: method %s, only REGISTER is handled", ErrBadMessage, Excerpt(string(m.Method)))
 	}
@@ -234,7 +205,7 @@ func FromSIPRequest(m *sip.Request) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Request{CallID: callID, Branch: branch, FromTag: fromTag, CSeq: cseq, RequestURI: m.Recipient.String(),
+	r := &sipmsg.Request{CallID: callID, Branch: branch, FromTag: fromTag, CSeq: cseq, RequestURI: m.Recipient.String(),
 		AOR: uriString(&to.Address), Expires: -1}
 	if e := m.GetHeader("Expires"); e != nil {
 		n, ok := ParseDeltaSeconds(strings.TrimSpace(e.Value()))
@@ -261,19 +232,19 @@ func FromSIPRequest(m *sip.Request) (*Request, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: Authorization: %w", ErrBadMessage, err)
 		}
-		r.Auth = &Credentials{Username: p["username"], Realm: p["realm"], Nonce: p["nonce"], URI: p["uri"],
+		r.Auth = &sipmsg.Credentials{Username: p["username"], Realm: p["realm"], Nonce: p["nonce"], URI: p["uri"],
 			Response: p["response"], Algorithm: p["algorithm"], QOP: p["qop"], NC: p["nc"], CNonce: p["cnonce"], AUTS: p["auts"]}
 	}
 	return r, nil
 }
 
 // FromSIPResponse reads a response to a REGISTER.
-func FromSIPResponse(m *sip.Response) (*Response, error) {
+func FromSIPResponse(m *sip.Response) (*sipmsg.Response, error) {
 	branch, fromTag, callID, cseq, to, err := common(m)
 	if err != nil {
 		return nil, err
 	}
-	r := &Response{Code: m.StatusCode, Reason: m.Reason, CallID: callID, Branch: branch, FromTag: fromTag, CSeq: cseq,
+	r := &sipmsg.Response{Code: m.StatusCode, Reason: m.Reason, CallID: callID, Branch: branch, FromTag: fromTag, CSeq: cseq,
 		To: uriString(&to.Address), Expires: -1}
 	r.ToTag, _ = to.Params.Get("tag")
 	if w := m.GetHeader("WWW-Authenticate"); w != nil {
@@ -281,7 +252,7 @@ func FromSIPResponse(m *sip.Response) (*Response, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: WWW-Authenticate: %w", ErrBadMessage, err)
 		}
-		r.Challenge = &Challenge{Realm: p["realm"], Nonce: p["nonce"], Algorithm: p["algorithm"], QOP: p["qop"], CK: p["ck"], IK: p["ik"]}
+		r.Challenge = &sipmsg.Challenge{Realm: p["realm"], Nonce: p["nonce"], Algorithm: p["algorithm"], QOP: p["qop"], CK: p["ck"], IK: p["ik"]}
 	}
 	if c := m.GetHeader("Contact"); c != nil {
 		v := c.Value()
@@ -394,11 +365,11 @@ func ParseDeltaSeconds(s string) (int64, bool) {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		if n < MaxExpires {
+		if n < sipmsg.MaxExpires {
 			n = n*10 + int64(c-'0')
 		}
 	}
-	return min(n, MaxExpires), true
+	return min(n, sipmsg.MaxExpires), true
 }
 
 // excerptMax bounds the network text an error or log line may quote.
