@@ -3,22 +3,16 @@ package report
 import (
 	"fmt"
 	"image/color"
-	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/regstorm/regstorm/results"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // Plot is one rendered figure: its files (without extension) and title.
@@ -38,66 +32,100 @@ var metricTitle = map[string]string{
 	"hss_queue":        "HSS queue wait",
 }
 
-// latencyPlots are the latency figures: file name suffix and metric.
+// metricShort is a metric's title inside a figure, short enough for its
+// width (the page's caption has the long one).
+var metricShort = map[string]string{
+	"registration.all": "Registration latency, every outcome",
+	"registration.ok":  "Registration latency, successes only",
+	"challenge.ok":     "Challenge latency (to the 401)",
+	"mar_rtt":          "MAR round trip at the S-CSCF",
+	"sar_rtt":          "SAR round trip at the S-CSCF",
+	"hss_mar":          "HSS MAR latency",
+	"hss_queue":        "HSS queue wait",
+}
+
+// latencyPlots are the percentile figures: file name suffix and metric.
 var latencyPlots = []struct{ name, metric string }{
 	{"registration", "registration.all"}, {"registration-ok", "registration.ok"}, {"challenge", "challenge.ok"},
 	{"mar_rtt", "mar_rtt"},
 }
 
-func variantColor(i int) color.Color { return plotutil.Color(i) }
-
-func newPlot(title, x, y string) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = title
-	p.Title.TextStyle.Font.Size = vg.Points(13)
-	p.X.Label.Text = x
-	p.Y.Label.Text = y
-	p.Add(plotter.NewGrid())
-	p.Legend.Top = true
-	return p
+// histogramMetrics are the latency histograms: file name suffix, title
+// and metric.
+var histogramMetrics = []struct{ name, metric string }{
+	{"challenge", "challenge.ok"}, {"mar_rtt", "mar_rtt"},
 }
+
+const panelHeight = 4.5 * vg.Inch
 
 // RenderPlots writes every figure of a run as PNG and SVG into its
 // directory and returns them in display order.
 func RenderPlots(r *results.Run) ([]Plot, error) {
+	rf, err := readRunFiles(r.Dir)
+	if err != nil {
+		return nil, err
+	}
+	return renderPlots(r, rf.Phases)
+}
+
+func renderPlots(r *results.Run, phases []phase) ([]Plot, error) {
 	var out []Plot
-	save := func(name, title string, p *plot.Plot, w, h vg.Length) error {
-		for _, ext := range []string{".png", ".svg"} {
-			if err := p.Save(w, h, filepath.Join(r.Dir, name+ext)); err != nil {
-				return fmt.Errorf("report: saving %s%s: %w", name, ext, err)
-			}
+	save := func(name, title string, panels []*panel, h vg.Length) error {
+		w := narrowWidth
+		if len(panels) > 1 {
+			w = wideWidth
+		}
+		if _, err := saveFigure(filepath.Join(r.Dir, name), panels, w, h); err != nil {
+			return err
 		}
 		out = append(out, Plot{Name: name, Title: title})
 		return nil
+	}
+	if ts := timeseriesPanels(r, phases); ts != nil {
+		if err := save("timeseries", "Time series per virtual second: throughput, in flight, latency", ts, 3.4*vg.Inch*vg.Length(len(ts))); err != nil {
+			return nil, err
+		}
+	}
+	if anyCount(r, "registration.all") {
+		pn, err := outcomeHistogram(r)
+		if err != nil {
+			return nil, err
+		}
+		if err := save("latency-registration", "Registration latency (intended send to final response): histogram of successes and of failures",
+			[]*panel{pn}, panelHeight); err != nil {
+			return nil, err
+		}
 	}
 	for _, lp := range latencyPlots {
 		m := lp.metric
 		if !anyCount(r, m) || m == "registration.ok" && !someFailed(r) {
 			continue // successes only is every outcome when nothing failed
 		}
-		p, err := histogramPlot(r, m)
+		pn, err := percentilePanel(r, m)
 		if err != nil {
 			return nil, err
 		}
-		if err := save("latency-"+lp.name, p.Title.Text, p, 8*vg.Inch, 4.5*vg.Inch); err != nil {
+		if err := save("percentiles-"+lp.name, metricTitle[m]+": percentiles", []*panel{pn}, panelHeight); err != nil {
 			return nil, err
 		}
-		p, err = percentilePlot(r, m)
+	}
+	for _, hm := range histogramMetrics {
+		if !anyCount(r, hm.metric) {
+			continue
+		}
+		pn, err := histogramPanel(r, hm.metric)
 		if err != nil {
 			return nil, err
 		}
-		if err := save("percentiles-"+lp.name, p.Title.Text, p, 8*vg.Inch, 4.5*vg.Inch); err != nil {
+		if err := save("latency-"+hm.name, metricTitle[hm.metric]+": histogram", []*panel{pn}, panelHeight); err != nil {
 			return nil, err
 		}
 	}
-	if err := timeseriesFigure(r, &out); err != nil {
-		return nil, err
-	}
-	p, err := callbackPlot(r)
+	pn, err := callbackPanel(r)
 	if err != nil {
 		return nil, err
 	}
-	if err := save("callbacks", p.Title.Text, p, 8*vg.Inch, 4.5*vg.Inch); err != nil {
+	if err := save("callbacks", pn.p.Title.Text, []*panel{pn}, panelHeight); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -122,121 +150,224 @@ func anyCount(r *results.Run, metric string) bool {
 	return false
 }
 
-// histogramPlot draws the latency distribution with log-spaced bins (10
-// per decade), as a step line per variant so variants overlay.
-func histogramPlot(r *results.Run, metric string) (*plot.Plot, error) {
-	p := newPlot(metricTitle[metric]+": histogram", "latency (ms, log scale)", "share of samples per bin (%)")
-	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
-	const perDecade = 10
+// perDecade is the histograms' resolution: log-spaced bins, 10 a decade.
+const perDecade = 10
+
+// logBins adds a histogram's counts into log-spaced bins (key k covers
+// [10^(k/10), 10^((k+1)/10)) ms); sign -1 subtracts them.
+func logBins(bins map[int]float64, h *hdr.Histogram, sign float64) {
+	if h == nil {
+		return
+	}
+	for _, b := range h.Distribution() {
+		if b.Count == 0 {
+			continue
+		}
+		mid := (float64(b.From) + float64(b.To)) / 2 / 1000 // ms
+		if mid <= 0 {
+			mid = 0.001
+		}
+		bins[int(math.Floor(math.Log10(mid)*perDecade))] += sign * float64(b.Count)
+	}
+}
+
+// stepLine draws bins as a step line of the share of total per bin.
+func stepLine(bins map[int]float64, total float64, c color.Color, w vg.Length, dash []vg.Length) (*plotter.Line, error) {
+	lo, hi := math.MaxInt, math.MinInt
+	for k, n := range bins {
+		if n > 0 {
+			lo, hi = min(lo, k), max(hi, k)
+		}
+	}
+	if lo > hi || total <= 0 {
+		return nil, nil
+	}
+	var pts plotter.XYs
+	for k := lo; k <= hi+1; k++ {
+		pts = append(pts, plotter.XY{X: math.Pow(10, float64(k)/perDecade), Y: 100 * max(0, bins[k]) / total})
+	}
+	l, err := line(pts, c, w, dash)
+	if err != nil {
+		return nil, err
+	}
+	l.StepStyle = plotter.PostStep
+	return l, nil
+}
+
+func logXPanel(title, y string) *panel {
+	pn := newPanel(title, "latency (ms, log scale)", y)
+	pn.p.X.Scale = plot.LogScale{}
+	pn.p.X.Tick.Marker = logTicks{}
+	pn.p.Y.Min = 0
+	return pn
+}
+
+// outcomeHistogram is the registration latency of successes and of
+// failures (every final code but 2xx, and the UE's Timer F), each as a
+// share of all registrations, per variant.
+func outcomeHistogram(r *results.Run) (*panel, error) {
+	pn := logXPanel("Registration latency: successes and failures", "share of registrations per bin (%)")
+	for i, name := range r.Variants() {
+		all, ok := r.Hists[name]["registration.all"], r.Hists[name]["registration.ok"]
+		if all == nil || all.TotalCount() == 0 {
+			continue
+		}
+		total := float64(all.TotalCount())
+		okBins, failBins := map[int]float64{}, map[int]float64{}
+		logBins(okBins, ok, 1)
+		logBins(failBins, all, 1)
+		logBins(failBins, ok, -1)
+		l, err := stepLine(okBins, total, variantColor(i), variantWidth(i), variantDashes(i))
+		if err != nil {
+			return nil, err
+		}
+		if l != nil {
+			pn.add(name+": succeeded", l)
+		}
+		// Failures: the same colour, a darker shade and dotted, so the two
+		// outcomes of a variant read as a pair.
+		failed := r.Summary.Variants[i].Registrations.Failed
+		l, err = stepLine(failBins, total, darker(variantColor(i)), variantWidth(i), []vg.Length{vg.Points(1.5), vg.Points(2)})
+		if err != nil {
+			return nil, err
+		}
+		if l != nil {
+			pn.add(fmt.Sprintf("%s: failed (%s)", name, failedCodes(&r.Summary.Variants[i], failed)), l)
+		}
+	}
+	return pn, nil
+}
+
+// failedCodes names a variant's failure codes: "500, 408".
+func failedCodes(v *results.VariantSummary, failed uint64) string {
+	var codes []string
+	for code := range v.Registrations.ByFinalCode {
+		if len(code) > 0 && code[0] != '2' {
+			codes = append(codes, code)
+		}
+	}
+	sort.Strings(codes)
+	s := ""
+	for i, c := range codes {
+		if i > 0 {
+			s += ", "
+		}
+		if i == 3 {
+			s += "…"
+			break
+		}
+		s += c
+	}
+	if s == "" {
+		return formatNumber(float64(failed))
+	}
+	return s
+}
+
+func darker(c color.Color) color.Color {
+	r, g, b, _ := c.RGBA()
+	return color.NRGBA{uint8(r >> 9), uint8(g >> 9), uint8(b >> 9), 0xff}
+}
+
+// histogramPanel draws a latency distribution with log-spaced bins, a
+// step line per variant so variants overlay.
+func histogramPanel(r *results.Run, metric string) (*panel, error) {
+	pn := logXPanel(metricShort[metric], "share of samples per bin (%)")
 	for i, name := range r.Variants() {
 		h := r.Hists[name][metric]
 		if h == nil || h.TotalCount() == 0 {
 			continue
 		}
 		bins := map[int]float64{}
-		lo, hi := math.MaxInt, math.MinInt
-		for _, b := range h.Distribution() {
-			if b.Count == 0 {
-				continue
-			}
-			mid := (float64(b.From) + float64(b.To)) / 2 / 1000 // ms
-			if mid <= 0 {
-				mid = 0.001
-			}
-			k := int(math.Floor(math.Log10(mid) * perDecade))
-			bins[k] += float64(b.Count)
-			lo, hi = min(lo, k), max(hi, k)
-		}
-		total := float64(h.TotalCount())
-		var pts plotter.XYs
-		for k := lo; k <= hi+1; k++ {
-			x := math.Pow(10, float64(k)/perDecade)
-			pts = append(pts, plotter.XY{X: x, Y: 100 * bins[k] / total})
-		}
-		l, err := plotter.NewLine(pts)
+		logBins(bins, h, 1)
+		l, err := stepLine(bins, float64(h.TotalCount()), variantColor(i), variantWidth(i), variantDashes(i))
 		if err != nil {
 			return nil, err
 		}
-		l.StepStyle = plotter.PostStep
-		l.Color = variantColor(i)
-		l.Width = vg.Points(2.2 - 0.6*float64(i%2))
-		l.Dashes = variantDashes(i)
-		p.Add(l)
-		p.Legend.Add(name, l)
+		if l != nil {
+			pn.add(name, l)
+		}
 	}
-	return p, nil
+	return pn, nil
 }
 
-// percentilePlot is HdrHistogram's percentile distribution: latency against
-// 1/(1-q) on a log axis, so the tail gets the room.
-func percentilePlot(r *results.Run, metric string) (*plot.Plot, error) {
-	p := newPlot(metricTitle[metric]+": percentiles", "percentile", "latency (ms)")
-	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = percentileTicks{}
+// percentilePoints is HdrHistogram's percentile distribution as points
+// (1/(1-q), ms), up to the data's resolution: the largest value sits at
+// 1 - 1/n, not at a 99.9999 % the samples cannot resolve.
+func percentilePoints(h *hdr.Histogram) plotter.XYs {
+	n := float64(h.TotalCount())
+	var pts plotter.XYs
+	for _, b := range h.CumulativeDistributionWithTicks(5) {
+		x := 1 / (1 - b.Quantile/100)
+		if b.Quantile >= 100 || x > n {
+			x = max(n, 1)
+		}
+		y := float64(b.ValueAt) / 1000
+		if k := len(pts); k > 0 && pts[k-1].X >= x {
+			pts[k-1].Y = max(pts[k-1].Y, y)
+			continue
+		}
+		pts = append(pts, plotter.XY{X: x, Y: y})
+	}
+	return pts
+}
+
+// percentilePanel is latency against percentile, 1/(1-q) on a log axis
+// so the tail gets the room.
+func percentilePanel(r *results.Run, metric string) (*panel, error) {
+	pn := newPanel(metricShort[metric]+": percentiles", "percentile", "latency (ms, log scale)")
+	pn.p.X.Scale = plot.LogScale{}
+	pn.p.X.Tick.Marker = percentileTicks{}
+	pn.p.Y.Scale = plot.LogScale{}
+	pn.p.Y.Tick.Marker = logTicks{}
+	pn.p.X.Min = 1
 	for i, name := range r.Variants() {
 		h := r.Hists[name][metric]
 		if h == nil || h.TotalCount() == 0 {
 			continue
 		}
-		var pts plotter.XYs
-		for _, b := range h.CumulativeDistributionWithTicks(5) {
-			q := b.Quantile / 100
-			if q >= 1 {
-				q = 1 - 1e-6
-			}
-			pts = append(pts, plotter.XY{X: 1 / (1 - q), Y: float64(b.ValueAt) / 1000})
+		pts := percentilePoints(h)
+		for k := range pts {
+			pts[k].Y = max(pts[k].Y, 0.001) // a log axis has no 0
 		}
-		l, err := plotter.NewLine(pts)
+		l, err := line(pts, variantColor(i), variantWidth(i), variantDashes(i))
 		if err != nil {
 			return nil, err
 		}
-		l.Color = variantColor(i)
-		l.Width = vg.Points(2.2 - 0.6*float64(i%2))
-		l.Dashes = variantDashes(i)
-		p.Add(l)
-		p.Legend.Add(name, l)
+		pn.add(fmt.Sprintf("%s (n = %s)", name, formatNumber(float64(h.TotalCount()))), l)
 	}
-	p.Legend.Top, p.Legend.Left = true, true
-	return p, nil
+	return pn, nil
 }
 
-// percentileTicks labels 1/(1-q) as percentiles: 0 %, 90 %, 99 %, ...
-type percentileTicks struct{}
-
-func (percentileTicks) Ticks(min, max float64) []plot.Tick {
-	ts := []plot.Tick{{Value: 1, Label: "0%"}}
-	label := "9"
-	for x := 10.0; x <= max*1.0001; x *= 10 {
-		text := label + "%"
-		if len(label) > 2 {
-			text = label[:2] + "." + label[2:] + "%"
-		}
-		ts = append(ts, plot.Tick{Value: x, Label: text})
-		label += "9"
-	}
-	return ts
+// seriesStyle is one quantity of the time series: how to read it and its
+// dash (the variant gives the colour).
+type seriesStyle struct {
+	label string
+	get   func(r *results.SeriesRow) float64
+	dash  []vg.Length
 }
 
-// variantDashes tells overlapping variants apart: identical curves (the
-// point of an A/B run that changes only a route) stay visible.
-func variantDashes(i int) []vg.Length {
-	switch i % 3 {
-	case 1:
-		return []vg.Length{vg.Points(6), vg.Points(3)}
-	case 2:
-		return []vg.Length{vg.Points(2), vg.Points(2)}
-	}
-	return nil
-}
+var (
+	solid  []vg.Length
+	dashed = []vg.Length{vg.Points(6), vg.Points(3)}
+	dotted = []vg.Length{vg.Points(1.5), vg.Points(2.5)}
+)
 
-// timeseriesFigure stacks throughput, transactions in flight and p99
-// latency per virtual second, variants overlaid; a second in which nothing
-// ended has no latency, and the latency lines break there.
-func timeseriesFigure(r *results.Run, out *[]Plot) error {
-	thr := newPlot("Registrations per virtual second", "virtual time (s)", "per second")
-	inf := newPlot("S-CSCF transactions in flight", "virtual time (s)", "transactions (max in the second)")
-	lat := newPlot("Registration latency per second of completion", "virtual time (s)", "p99 latency (ms)")
+// timeseriesPanels stacks throughput, what is in flight and latency per
+// virtual second, variants overlaid, the profile's fault phases shaded; a
+// second in which nothing ended has no latency, and the latency lines
+// break there instead of dropping to 0.
+func timeseriesPanels(r *results.Run, phases []phase) []*panel {
+	thr := newPanel("Procedures per virtual second", "", "per second")
+	inf := newPanel("In flight (most in the second)", "", "transactions / queued requests")
+	lat := newPanel("Latency of the procedures that ended in the second", "virtual time (s)", "latency (ms, log scale)")
+	lat.p.Y.Scale = plot.LogScale{}
+	lat.p.Y.Tick.Marker = logTicks{}
+	panels := []*panel{thr, inf, lat}
+	for _, pn := range panels {
+		pn.add("", &shade{phases: phases})
+		pn.p.X.Min = 0
+	}
 	any := false
 	for i, name := range r.Variants() {
 		rows := r.Series[name]
@@ -244,122 +375,168 @@ func timeseriesFigure(r *results.Run, out *[]Plot) error {
 			continue
 		}
 		any = true
-		var off, ok, fail, susp, wait plotter.XYs
-		for _, row := range rows {
-			x := float64(row.Second)
-			off = append(off, plotter.XY{X: x, Y: row.Offered})
-			ok = append(ok, plotter.XY{X: x, Y: row.Succeeded})
-			fail = append(fail, plotter.XY{X: x, Y: row.Failed})
-			susp = append(susp, plotter.XY{X: x, Y: row.Suspended})
-			wait = append(wait, plotter.XY{X: x, Y: row.OnWait})
+		c, w := variantColor(i), variantWidth(i)
+		if i > 0 {
+			w = vg.Points(1.4)
 		}
-		c := variantColor(i)
-		width := vg.Points(2.2 - 0.8*float64(i%2))
-		for _, s := range []struct {
-			p     *plot.Plot
-			xy    plotter.XYs
-			label string
-			dash  []vg.Length
+		for _, g := range []struct {
+			pn *panel
+			ss []seriesStyle
 		}{
-			{thr, ok, name + " succeeded", nil}, {thr, off, name + " offered", []vg.Length{vg.Points(2), vg.Points(2)}},
-			{thr, fail, name + " failed", []vg.Length{vg.Points(6), vg.Points(2)}},
-			{inf, susp, name + " suspended", nil}, {inf, wait, name + " on WAIT", []vg.Length{vg.Points(4), vg.Points(2)}},
+			{thr, []seriesStyle{
+				{"offered", func(r *results.SeriesRow) float64 { return r.Offered }, dotted},
+				{"succeeded", func(r *results.SeriesRow) float64 { return r.Succeeded }, solid},
+				{"failed", func(r *results.SeriesRow) float64 { return r.Failed }, dashed},
+			}},
+			{inf, []seriesStyle{
+				{"S-CSCF suspended", func(r *results.SeriesRow) float64 { return r.Suspended }, solid},
+				{"S-CSCF on WAIT", func(r *results.SeriesRow) float64 { return r.OnWait }, dashed},
+				{"HSS queue", func(r *results.SeriesRow) float64 { return r.HSSQueue }, dotted},
+			}},
+			{lat, []seriesStyle{
+				{"p99", func(r *results.SeriesRow) float64 { return r.P99MS }, solid},
+				{"p50", func(r *results.SeriesRow) float64 { return r.P50MS }, dashed},
+				{"p99, successes", func(r *results.SeriesRow) float64 { return r.OKP99MS }, dotted},
+			}},
 		} {
-			l, err := plotter.NewLine(s.xy)
-			if err != nil {
-				return err
-			}
-			l.Color, l.Width, l.Dashes = c, width, s.dash
-			s.p.Add(l)
-			s.p.Legend.Add(s.label, l)
-		}
-		for _, s := range []struct {
-			get   func(r *results.SeriesRow) float64
-			label string
-			dash  []vg.Length
-		}{
-			{func(r *results.SeriesRow) float64 { return r.P99MS }, name + " p99, every outcome", nil},
-			{func(r *results.SeriesRow) float64 { return r.OKP99MS }, name + " p99, successes only", []vg.Length{vg.Points(4), vg.Points(2)}},
-		} {
-			if err := addSegments(lat, rows, s.get, s.label, c, width, s.dash); err != nil {
-				return err
+			for _, s := range g.ss {
+				if g.pn == inf && s.label == "HSS queue" && allZero(rows, s.get) {
+					continue
+				}
+				addSegments(g.pn, rows, s.get, name+": "+s.label, c, w, s.dash, g.pn == lat)
 			}
 		}
 	}
 	if !any {
 		return nil
 	}
-	if err := saveStack(filepath.Join(r.Dir, "timeseries"), []*plot.Plot{thr, inf, lat}, 9*vg.Inch, 10*vg.Inch); err != nil {
-		return err
+	if !anyLatency(r) {
+		panels = panels[:2] // nothing ended: no latency to draw on a log axis
+		inf.p.X.Label.Text = "virtual time (s)"
 	}
-	*out = append(*out, Plot{Name: "timeseries", Title: "Time series: throughput, transactions in flight, p99 latency"})
-	return nil
+	for _, pn := range panels {
+		for _, ph := range phases {
+			pn.legend.Add(ph.Label+fmt.Sprintf(" %s–%s s", formatNumber(ph.From), formatNumber(ph.To)), shadeThumb{})
+			break
+		}
+	}
+	return panels
+}
+
+func anyLatency(r *results.Run) bool {
+	for _, rows := range r.Series {
+		for _, row := range rows {
+			if row.P99MS > 0 || row.P50MS > 0 || row.OKP99MS > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func allZero(rows []results.SeriesRow, get func(r *results.SeriesRow) float64) bool {
+	for i := range rows {
+		if get(&rows[i]) != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // addSegments draws a per-second value as lines over the runs of
 // consecutive seconds that have one (NaN and missing seconds break it); a
-// lone second is a point.
-func addSegments(p *plot.Plot, rows []results.SeriesRow, get func(r *results.SeriesRow) float64, label string, c color.Color, w vg.Length, dash []vg.Length) error {
+// lone second is a point. positive drops values ≤ 0 (a log axis).
+func addSegments(pn *panel, rows []results.SeriesRow, get func(r *results.SeriesRow) float64, label string, c color.Color,
+	w vg.Length, dash []vg.Length, positive bool) {
 	var seg plotter.XYs
 	legend := false
-	flush := func() error {
+	flush := func() {
 		if len(seg) == 0 {
-			return nil
+			return
 		}
-		l, err := plotter.NewLine(seg)
+		l, err := line(seg, c, w, dash)
 		if err != nil {
-			return err
+			seg = nil
+			return
 		}
-		l.Color, l.Width, l.Dashes = c, w, dash
-		p.Add(l)
+		ps := []plot.Plotter{l}
 		if len(seg) == 1 {
-			sc, err := plotter.NewScatter(seg)
-			if err != nil {
-				return err
+			if sc, err := plotter.NewScatter(seg); err == nil {
+				sc.Color, sc.Radius = c, w
+				ps = append(ps, sc)
 			}
-			sc.Color, sc.Radius = c, w
-			p.Add(sc)
 		}
 		if !legend {
-			p.Legend.Add(label, l)
+			pn.add(label, ps...)
 			legend = true
+		} else {
+			pn.add("", ps...)
 		}
 		seg = nil
-		return nil
 	}
 	prev := -2
 	for i := range rows {
 		y := get(&rows[i])
-		if math.IsNaN(y) || rows[i].Second != prev+1 {
-			if err := flush(); err != nil {
-				return err
-			}
+		bad := math.IsNaN(y) || positive && y <= 0
+		if bad || rows[i].Second != prev+1 {
+			flush()
 		}
 		prev = rows[i].Second
-		if !math.IsNaN(y) {
-			seg = append(seg, plotter.XY{X: float64(rows[i].Second), Y: y})
+		if !bad {
+			seg = append(seg, plotter.XY{X: float64(rows[i].Second) + 0.5, Y: y})
 		}
 	}
-	return flush()
+	flush()
 }
 
-func writeTo(path string, w func(f io.Writer) (int64, error)) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
+// shade draws the fault phases as grey bands over the whole data area,
+// each labelled at its top.
+type shade struct{ phases []phase }
+
+var shadeColor = color.NRGBA{R: 0xD5, G: 0x5E, B: 0x00, A: 0x28}
+
+func (s *shade) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, _ := p.Transforms(&c)
+	for _, ph := range s.phases {
+		x0, x1 := max(trX(ph.From), c.Min.X), min(trX(ph.To), c.Max.X)
+		if x1 <= x0 {
+			continue
+		}
+		var path vg.Path
+		path.Move(vg.Point{X: x0, Y: c.Min.Y})
+		path.Line(vg.Point{X: x1, Y: c.Min.Y})
+		path.Line(vg.Point{X: x1, Y: c.Max.Y})
+		path.Line(vg.Point{X: x0, Y: c.Max.Y})
+		path.Close()
+		c.SetColor(shadeColor)
+		c.Fill(path)
+		sty := p.X.Tick.Label
+		sty.Color = color.NRGBA{R: 0x80, G: 0x30, B: 0x00, A: 0xff}
+		sty.XAlign, sty.YAlign = draw.XLeft, draw.YTop
+		c.FillText(sty, vg.Point{X: x0 + vg.Points(3), Y: c.Max.Y - vg.Points(3)}, ph.Label)
 	}
-	if _, err := w(f); err != nil {
-		f.Close()
-		return fmt.Errorf("report: writing %s: %w", path, err)
-	}
-	return f.Close()
 }
 
-// callbackPlot stacks, per variant and callback, the callbacks whose route
-// ran and those that did not, by reason.
-func callbackPlot(r *results.Run) (*plot.Plot, error) {
-	p := newPlot("Diameter callbacks: did the reply route run?", "", "callbacks")
-	p.X.Tick.Label.Rotation = 0
+// shadeThumb is a fault phase's legend entry.
+type shadeThumb struct{}
+
+func (shadeThumb) Thumbnail(c *draw.Canvas) {
+	c.SetColor(color.NRGBA{R: 0xD5, G: 0x5E, B: 0x00, A: 0x60})
+	c.Fill(c.Rectangle.Path())
+}
+
+// callbackLayer names a callback outcome for people.
+func callbackLayer(reason string) string {
+	if reason == "" {
+		return "reply route ran"
+	}
+	return "route not run: " + reason
+}
+
+// callbackPanel stacks, per variant and callback, the callbacks whose
+// route ran and those that did not, by reason.
+func callbackPanel(r *results.Run) (*panel, error) {
+	pn := newPanel("Diameter callbacks: did the reply route run?", "", "callbacks")
 	type col struct {
 		label string
 		cb    results.CallbackSummary
@@ -371,7 +548,7 @@ func callbackPlot(r *results.Run) (*plot.Plot, error) {
 			cb   results.CallbackSummary
 		}{{"MAR", v.Callbacks.MAR}, {"SAR", v.Callbacks.SAR}, {"resync", v.Callbacks.Resync}} {
 			if k.cb.Invoked > 0 || k.name != "resync" {
-				cols = append(cols, col{v.Name + "\n" + k.name, k.cb})
+				cols = append(cols, col{k.name + "\n" + v.Name, k.cb})
 			}
 		}
 	}
@@ -381,9 +558,10 @@ func callbackPlot(r *results.Run) (*plot.Plot, error) {
 			reasons[k] = true
 		}
 	}
-	layers := append([]string{"route executed"}, sortedKeys(reasons)...)
+	layers := append([]string{""}, sortedKeys(reasons)...)
 	var below *plotter.BarChart
-	width := vg.Points(math.Min(60, 360/float64(max(1, len(cols)))))
+	width := vg.Points(math.Min(45, 260/float64(max(1, len(cols)))))
+	others := []color.Color{palette[3], palette[1], palette[4], palette[5], palette[6]}
 	for li, layer := range layers {
 		vals := make(plotter.Values, len(cols))
 		for i, c := range cols {
@@ -395,59 +573,27 @@ func callbackPlot(r *results.Run) (*plot.Plot, error) {
 		}
 		b, err := plotter.NewBarChart(vals, width)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("report: %w", err)
 		}
-		b.Color = plotutil.Color(li + 1)
-		if li == 0 {
-			b.Color = color.NRGBA{R: 44, G: 160, B: 44, A: 255}
+		b.Color = palette[2]
+		if li > 0 {
+			b.Color = others[(li-1)%len(others)]
 		}
 		b.LineStyle.Width = 0
 		if below != nil {
 			b.StackOn(below)
 		}
 		below = b
-		p.Add(b)
-		label := layer
-		if li > 0 {
-			label = "not run: " + layer
-		}
-		p.Legend.Add(label, b)
+		pn.add(callbackLayer(layer), b)
 	}
 	var names []string
 	for _, c := range cols {
-		names = append(names, strings.ReplaceAll(c.label, "\n", " "))
+		names = append(names, c.label)
 	}
-	p.NominalX(names...)
-	if len(cols) > 4 {
-		p.X.Tick.Label.Rotation = math.Pi / 8
-		p.X.Tick.Label.XAlign = draw.XRight
-	}
-	p.Legend.Top, p.Legend.Left = true, false
-	p.Y.Min = 0
-	p.Y.Max *= 1.35 // room for the legend above the bars
-	p.Y.Tick.Marker = countTicks{}
-	return p, nil
-}
-
-// countTicks puts 4-6 round, integer-labelled ticks on a count axis.
-type countTicks struct{}
-
-func (countTicks) Ticks(min, max float64) []plot.Tick {
-	if max <= min {
-		return nil
-	}
-	step := math.Pow(10, math.Floor(math.Log10((max-min)/5)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if (max-min)/(step*m) <= 6 {
-			step *= m
-			break
-		}
-	}
-	var ts []plot.Tick
-	for v := math.Ceil(min/step) * step; v <= max; v += step {
-		ts = append(ts, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', -1, 64)})
-	}
-	return ts
+	pn.p.NominalX(names...)
+	pn.p.X.Tick.Label.Font.Size = vg.Points(10)
+	pn.p.Y.Min = 0
+	return pn, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -457,34 +603,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// saveStack draws plots stacked vertically, aligned, into path.png and
-// path.svg.
-func saveStack(path string, plots []*plot.Plot, w, h vg.Length) error {
-	grid := make([][]*plot.Plot, len(plots))
-	for i, p := range plots {
-		grid[i] = []*plot.Plot{p}
-	}
-	for _, ext := range []string{".png", ".svg"} {
-		var c draw.Canvas
-		var write func(path string) error
-		if ext == ".png" {
-			img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(96))
-			c = draw.New(img)
-			write = func(path string) error { return writeTo(path, vgimg.PngCanvas{Canvas: img}.WriteTo) }
-		} else {
-			svg := vgsvg.New(w, h)
-			c = draw.New(svg)
-			write = func(path string) error { return writeTo(path, svg.WriteTo) }
-		}
-		canv := plot.Align(grid, draw.Tiles{Rows: len(plots), Cols: 1, PadY: vg.Points(12), PadTop: vg.Points(4), PadBottom: vg.Points(4)}, c)
-		for i := range grid {
-			grid[i][0].Draw(canv[i][0])
-		}
-		if err := write(path + ext); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -25,7 +25,7 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 	duration := fs.Duration("duration", 20*time.Second, "virtual time each step offers load")
 	limit := fs.Float64("limit", 0.001, "tolerated share of inadequately handled registrations (0.001 = 0.1 %)")
 	threshold := fs.Duration("threshold", 2*time.Second, "a registration slower than this is inadequately handled")
-	out := fs.String("out", "", "write capacity.json and the curve (capacity.png, capacity.svg) to DIR")
+	out := fs.String("out", "", "write capacity.json, the curve (capacity.png, capacity.svg) and index.html to DIR")
 	var sets multiFlag
 	fs.Var(&sets, "set", "override a profile key (repeatable)")
 	pos, err := parseInterleaved(fs, args)
@@ -60,7 +60,7 @@ func cmdCapacity(args []string, stdout, stderr io.Writer) error {
 		if err := c.Write(*out); err != nil {
 			return err
 		}
-		if err := report.CapacityPlots(c, *out); err != nil {
+		if err := report.Capacity(c, *out); err != nil {
 			return err
 		}
 	}

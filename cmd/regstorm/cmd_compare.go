@@ -74,15 +74,10 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 		if err := os.MkdirAll(*out, 0o755); err != nil {
 			return fmt.Errorf("creating --out: %w", err)
 		}
-		o := results.Overlay(a, b, *out)
-		plots, err := report.RenderPlots(o)
-		if err != nil {
+		if _, err := report.Compare(a, b, c, *out); err != nil {
 			return err
 		}
-		if err := report.WriteIndex(o, plots); err != nil {
-			return err
-		}
-		fmt.Fprintf(stderr, "overlay plots written to %s\n", *out)
+		fmt.Fprintf(stderr, "overlay plots and index.html written to %s\n", *out)
 	}
 	return nil
 }
