@@ -358,15 +358,14 @@ var (
 // second in which nothing ended has no latency, and the latency lines
 // break there instead of dropping to 0.
 func timeseriesPanels(r *results.Run, phases []phase) []*panel {
-	thr := newPanel("Procedures per virtual second", "", "per second")
-	inf := newPanel("In flight (most in the second)", "", "transactions / queued requests")
+	thr := newPanel("Procedures per virtual second", "virtual time (s)", "per second")
+	inf := newPanel("In flight (most in the second)", "virtual time (s)", "transactions / queued requests")
 	lat := newPanel("Latency of the procedures that ended in the second", "virtual time (s)", "latency (ms, log scale)")
 	lat.p.Y.Scale = plot.LogScale{}
 	lat.p.Y.Tick.Marker = logTicks{}
 	panels := []*panel{thr, inf, lat}
 	for _, pn := range panels {
 		pn.add("", &shade{phases: phases})
-		pn.p.X.Min = 0
 	}
 	any := false
 	for i, name := range r.Variants() {
@@ -412,12 +411,18 @@ func timeseriesPanels(r *results.Run, phases []phase) []*panel {
 	}
 	if !anyLatency(r) {
 		panels = panels[:2] // nothing ended: no latency to draw on a log axis
-		inf.p.X.Label.Text = "virtual time (s)"
+	}
+	// One time axis for every panel, from 0 to the last second.
+	end := 0.0
+	for _, rows := range r.Series {
+		if len(rows) > 0 {
+			end = max(end, float64(rows[len(rows)-1].Second+1))
+		}
 	}
 	for _, pn := range panels {
-		for _, ph := range phases {
-			pn.legend.Add(ph.Label+fmt.Sprintf(" %s–%s s", formatNumber(ph.From), formatNumber(ph.To)), shadeThumb{})
-			break
+		pn.p.X.Min, pn.p.X.Max = 0, end
+		if len(phases) > 0 {
+			pn.legend.Add("HSS fault phase (shaded)", shadeThumb{})
 		}
 	}
 	return panels

@@ -55,7 +55,7 @@ func TestGoldenOutageTable(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(ts), "# one row per variant and virtual second") || !strings.Contains(string(ts), ",,,,,") {
 		t.Errorf("timeseries.csv: %v\n%.600s", err, ts)
 	}
-	for _, f := range []string{"latency-registration-ok.png", "timeseries.png", "index.html"} {
+	for _, f := range []string{"percentiles-registration-ok.png", "timeseries.png", "index.html"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
