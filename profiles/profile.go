@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -468,78 +467,6 @@ func Defaults() Profile {
 		SCSCF: sc,
 		HSS:   h,
 	}
-}
-
-// Pacer yields arrival times; it implements ue.Arrivals. Each shape is a
-// pure function of the arrival index (vegeta's Pace), except poisson, whose
-// gaps come from its stream.
-type Pacer struct {
-	a    Arrival
-	n, i int64
-	at   float64
-	r    *rand.Rand
-}
-
-// Pacer returns the arrival process for n UEs; r feeds the Poisson gaps.
-func (a *Arrival) Pacer(n int64, r *rand.Rand) *Pacer {
-	return &Pacer{a: *a, n: n, r: r, at: float64(a.Start.D())}
-}
-
-// Next returns the next intended start time.
-func (p *Pacer) Next() (time.Duration, bool) {
-	if p.i >= p.n {
-		return 0, false
-	}
-	i := p.i
-	p.i++
-	start, w := float64(p.a.Start.D()), float64(p.a.Window.D())
-	switch p.a.Shape {
-	case "poisson":
-		if i > 0 {
-			p.at += p.r.ExpFloat64() * w / float64(p.n)
-		}
-		return virtual(p.at), true
-	case "constant":
-		return virtual(start + float64(i)*1e9/p.a.Rate), true
-	case "ramp":
-		return virtual(start + rampTime(float64(i), p.a.From, p.a.To, w/1e9)*1e9), true
-	case "staircase":
-		return virtual(start + stairTime(float64(i), p.a.Steps)*1e9), true
-	case "storm":
-		if p.a.FrontLoaded {
-			return virtual(start + w*(1-math.Sqrt(1-float64(i)/float64(p.n)))), true
-		}
-	}
-	return virtual(start + w*float64(i)/float64(p.n)), true
-}
-
-// rampTime solves from·t + (to-from)·t²/(2W) = k for t (seconds); past W the
-// rate stays at `to`.
-func rampTime(k, from, to, W float64) float64 {
-	atW := (from + to) / 2 * W
-	if k >= atW {
-		return W + (k-atW)/to
-	}
-	a := (to - from) / (2 * W)
-	if math.Abs(a) < 1e-12 && from > 0 {
-		return k / from // a flat ramp (from 0 the quadratic below holds for any a > 0)
-	}
-	return (-from + math.Sqrt(from*from+4*a*k)) / (2 * a)
-}
-
-// stairTime finds when the k-th arrival falls in a staircase.
-func stairTime(k float64, steps []Step) float64 {
-	t := 0.0
-	for i, s := range steps {
-		d := s.For.D().Seconds()
-		if n := s.Rate * d; k < n || i == len(steps)-1 {
-			return t + k/s.Rate
-		} else {
-			k -= n
-		}
-		t += d
-	}
-	return t
 }
 
 // ParseAMF reads the 4-hex-digit AMF.
