@@ -51,21 +51,24 @@ func (l *List) Add(prefix string, err error) {
 // Err joins the problems (nil if none).
 func (l List) Err() error { return errors.Join(l...) }
 
-// Walk calls f for every problem in err, unwrapping joined errors; an
-// error that is not an *Error is a problem of no field.
+// Walk calls f for every problem in err, through joined and wrapped
+// errors; an error holding no *Error is a problem of no field.
 func Walk(err error, f func(field, msg string)) {
-	if err == nil {
+	switch e := err.(type) {
+	case nil:
 		return
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			Walk(e, f)
+	case *Error:
+		f(e.Field, e.Msg)
+		return
+	case interface{ Unwrap() []error }:
+		for _, x := range e.Unwrap() {
+			Walk(x, f)
 		}
 		return
 	}
 	var fe *Error
-	if errors.As(err, &fe) {
-		f(fe.Field, fe.Msg)
+	if u := errors.Unwrap(err); u != nil && errors.As(u, &fe) {
+		Walk(u, f)
 		return
 	}
 	f("", err.Error())
