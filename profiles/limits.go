@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/regstorm/regstorm/hss"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -38,8 +39,9 @@ const (
 	MaxVirtualTime = 36525 * 24 * time.Hour
 	// MaxProfileBytes caps a profile file (the built-ins are 2 KB).
 	MaxProfileBytes = 4 << 20
-	// MaxLatencyMultiplier bounds an HSS latency fault's multiplier.
-	MaxLatencyMultiplier = 1e6
+	// MaxLatencyMultiplier bounds an HSS latency fault's multiplier (the
+	// HSS's own bound, which its Validate checks).
+	MaxLatencyMultiplier = hss.MaxLatencyMultiplier
 )
 
 // The memory model behind the ues and variants check, measured as peak RSS
