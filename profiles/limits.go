@@ -12,8 +12,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/regstorm/regstorm/hss"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/regstorm/regstorm/hss"
 )
 
 // The limits a profile is checked against, each in this one place. A
