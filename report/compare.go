@@ -14,6 +14,127 @@ import (
 type comparePage struct {
 	A, B   side
 	Deltas []deltaRow
+	// Names and Rows are both runs' tables merged: per variant, A's
+	// column then B's.
+	Names []string
+	Rows  []mergedRow
+}
+
+type mergedRow struct {
+	Label  string
+	Indent bool
+	Cells  []mergedCell
+}
+
+type mergedCell struct {
+	Text string
+	Diff bool // B's value differs from A's
+}
+
+// mergeTables puts both runs' summary tables into one, a row per label
+// (within its group), columns A: v, B: v per variant.
+func mergeTables(a, b side) ([]string, []mergedRow) {
+	type col struct {
+		side, idx int
+	}
+	var names []string
+	var cols []col
+	inB := map[string]int{}
+	for i, n := range b.Names {
+		inB[n] = i
+	}
+	usedB := map[int]bool{}
+	for i, n := range a.Names {
+		names, cols = append(names, "A: "+n), append(cols, col{0, i})
+		if j, ok := inB[n]; ok {
+			names, cols = append(names, "B: "+n), append(cols, col{1, j})
+			usedB[j] = true
+		}
+	}
+	for j, n := range b.Names {
+		if !usedB[j] {
+			names, cols = append(names, "B: "+n), append(cols, col{1, j})
+		}
+	}
+	key := func(rows []tableRow) []string {
+		var keys []string
+		group := ""
+		seen := map[string]int{}
+		for _, r := range rows {
+			if !r.Indent {
+				group = r.Label
+			}
+			k := group + "\x00" + r.Label
+			seen[k]++
+			keys = append(keys, fmt.Sprintf("%s\x00%d", k, seen[k]))
+		}
+		return keys
+	}
+	ka, kb := key(a.Rows), key(b.Rows)
+	rowB := map[string]tableRow{}
+	for i, k := range kb {
+		rowB[k] = b.Rows[i]
+	}
+	var order []string
+	rowA := map[string]tableRow{}
+	for i, k := range ka {
+		rowA[k] = a.Rows[i]
+		order = append(order, k)
+	}
+	// B's rows A lacks go after the row B has before them.
+	for i, k := range kb {
+		if _, ok := rowA[k]; ok {
+			continue
+		}
+		at := 0
+		if i > 0 {
+			for j, o := range order {
+				if o == kb[i-1] {
+					at = j + 1
+				}
+			}
+		}
+		order = append(order[:at], append([]string{k}, order[at:]...)...)
+		rowA[k] = tableRow{Label: b.Rows[i].Label, Indent: b.Rows[i].Indent}
+	}
+	var out []mergedRow
+	for _, k := range order {
+		ra, rb := rowA[k], rowB[k]
+		mr := mergedRow{Label: ra.Label, Indent: ra.Indent}
+		if len(ra.Cells) == 0 && len(rb.Cells) == 0 {
+			out = append(out, mr)
+			continue
+		}
+		cell := func(r tableRow, i int) string {
+			if i < len(r.Cells) {
+				return r.Cells[i]
+			}
+			return ""
+		}
+		for _, c := range cols {
+			if c.side == 0 {
+				mr.Cells = append(mr.Cells, mergedCell{Text: cell(ra, c.idx)})
+				continue
+			}
+			t := cell(rb, c.idx)
+			diff := true
+			if ai, ok := indexOf(a.Names, b.Names[c.idx]); ok {
+				diff = cell(ra, ai) != t
+			}
+			mr.Cells = append(mr.Cells, mergedCell{Text: t, Diff: diff})
+		}
+		out = append(out, mr)
+	}
+	return names, out
+}
+
+func indexOf(s []string, v string) (int, bool) {
+	for i, x := range s {
+		if x == v {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // Sides are A and B, in this order.
@@ -110,8 +231,10 @@ func Compare(a, b *results.Run, c *results.Comparison, dir string) ([]Plot, erro
 			cp.B = s
 		}
 	}
-	p.Verdict = verdict{Class: "neutral", Text: fmt.Sprintf("%d metrics changed", len(c.Deltas))}
 	for _, d := range c.Deltas {
+		if d.Delta == 0 {
+			continue
+		}
 		row := deltaRow{Variant: d.Variant, Metric: d.Metric, A: num(d.A), B: num(d.B), Delta: num(d.Delta), Class: deltaClass(d.Metric, d.Delta)}
 		if d.Delta > 0 {
 			row.Delta = "+" + row.Delta
@@ -121,6 +244,8 @@ func Compare(a, b *results.Run, c *results.Comparison, dir string) ([]Plot, erro
 		}
 		cp.Deltas = append(cp.Deltas, row)
 	}
+	cp.Names, cp.Rows = mergeTables(cp.A, cp.B)
+	p.Verdict = verdict{Class: "neutral", Text: fmt.Sprintf("%d of %d metrics changed", len(cp.Deltas), len(c.Deltas))}
 	p.Compare = cp
 	p.Subtitle = fmt.Sprintf("A: %s (profile %s, seed %d) · B: %s (profile %s, seed %d)", a.Dir, a.Summary.Profile, a.Summary.Seed,
 		b.Dir, b.Summary.Profile, b.Summary.Seed)

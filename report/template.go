@@ -28,14 +28,15 @@ h1{font-size:1.5em;margin:0 0 .2em} h2{font-size:1.15em;margin:1.8em 0 .6em;bord
 .verdict.pass{background:var(--pass)} .verdict.fail{background:var(--fail)} .verdict.warn{background:var(--warn)} .verdict.neutral{background:#445}
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;margin:.4em 0;font-variant-numeric:tabular-nums}
-th,td{border-bottom:1px solid var(--line);padding:.22em .7em;text-align:right;white-space:nowrap}
+th,td{border-bottom:1px solid var(--line);padding:.22em .55em;text-align:right;white-space:nowrap}
+td:first-child{white-space:normal;min-width:12em}
 th{background:var(--bg);font-weight:600} td:first-child,th:first-child{text-align:left}
 td.l,th.l{text-align:left} tr.head td{font-weight:600;background:#fbfbfc;padding-top:.5em}
 td.indent{padding-left:1.8em;color:#333}
 tr.failed td{background:#fde8e6;color:var(--fail);font-weight:600} tr.skipped td{color:var(--muted)}
-td.better{color:var(--pass);font-weight:600} td.worse{color:var(--fail);font-weight:600} td.neutral{color:var(--muted)}
+td.diff{background:#fff6d6;font-weight:600} td.better{color:var(--pass);font-weight:600} td.worse{color:var(--fail);font-weight:600} td.neutral{color:var(--muted)}
 .sides{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,560px),1fr));gap:1.5em}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,640px),1fr));gap:1.4em}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,540px),1fr));gap:1.4em}
 figure{margin:0;border:1px solid var(--line);border-radius:4px;padding:.6em;background:#fff;min-width:0}
 figure.wide{grid-column:1/-1} figure img{width:100%;height:auto;display:block}
 figcaption{font-weight:600;margin-bottom:.4em} figcaption a{font-weight:400;font-size:.9em;margin-left:.5em}
@@ -59,15 +60,20 @@ pre{background:var(--bg);border:1px solid var(--line);padding:.8em;overflow-x:au
 {{range .Invar}}<tr class="{{if .Skipped}}skipped{{else if not .Passed}}failed{{end}}"><td>{{.Variant}}</td><td class="l">{{.Name}}</td><td>{{if .Skipped}}skipped{{else if .Passed}}holds{{else}}FAILED{{end}}</td><td class="l">{{.Detail}}</td></tr>
 {{end}}</table></div>{{end}}
 {{if .Rows}}<h2>Summary</h2>{{template "table" .}}{{end}}
-{{with .Compare}}<h2>Metrics that changed from A to B</h2>
+{{with .Compare}}<h2>Both runs</h2>
+<div class="sides">{{range .Sides}}<p class="meta"><b>{{.Tag}}</b>: {{.Dir}}{{with .Info}} · commit <b>{{.Commit}}</b> · wall time {{printf "%.3f" .WallS}} s{{end}}
+<span class="verdict {{.Verdict.Class}}">{{.Verdict.Text}}</span></p>{{end}}</div>
+<p class="note">Each variant's column in A, then in B; a B value that differs from A's is marked.</p>
+<div class="scroll"><table><tr><th></th>{{range .Names}}<th>{{.}}</th>{{end}}</tr>
+{{range .Rows}}{{if .Cells}}<tr><td{{if .Indent}} class="indent"{{end}}>{{.Label}}</td>{{range .Cells}}<td{{if .Diff}} class="diff"{{end}}>{{.Text}}</td>{{end}}</tr>
+{{else}}<tr class="head"><td colspan="99">{{.Label}}</td></tr>
+{{end}}{{end}}</table></div>
+<h2>Metrics that changed from A to B</h2>
 <p class="note">Green: better (lower latency or failures, higher success); red: worse; grey: neither.</p>
 <div class="scroll"><table><tr><th>variant</th><th class="l">metric</th><th>A</th><th>B</th><th>B − A</th><th>relative</th></tr>
 {{range .Deltas}}<tr><td>{{.Variant}}</td><td class="l">{{.Metric}}</td><td>{{.A}}</td><td>{{.B}}</td><td class="{{.Class}}">{{.Delta}}</td><td class="{{.Class}}">{{.Relative}}</td></tr>
 {{else}}<tr><td colspan="6" class="l">no metric changed</td></tr>{{end}}</table></div>
-<h2>Both runs</h2>
-<div class="sides">{{range .Sides}}<section><h3>{{.Tag}}: {{.Dir}}</h3>
-<p class="meta">{{with .Info}}commit <b>{{.Commit}}</b> · wall time {{printf "%.3f" .WallS}} s · {{end}}<span class="verdict {{.Verdict.Class}}">{{.Verdict.Text}}</span></p>
-{{template "table" .}}</section>{{end}}</div>{{end}}
+{{end}}
 {{with .Capacity}}<h2>Steps</h2>
 <div class="scroll"><table><tr><th>rate/s</th><th>offered/s</th><th>achieved/s</th><th>attempted</th><th>succeeded</th><th>failed</th><th>slow</th><th>inadequate</th><th>ok p99 ms</th><th>all p99 ms</th><th>verdict</th></tr>
 {{range $.CapRows}}<tr{{if eq (index . 10) "FAIL"}} class="failed"{{end}}>{{range .}}<td>{{.}}</td>{{end}}</tr>
@@ -119,7 +125,8 @@ pre{background:var(--bg);border:1px solid var(--line);padding:.8em;overflow-x:au
         var src = data[i][quantities[q].key] || [];
         cols.push(t.map(function (s) { var k = at[s]; var v = k === undefined ? null : src[k]; return log && v !== null && v <= 0 ? null : v; }));
         series.push({label: data[i].Name + ": " + quantities[q].label, stroke: colors[i % colors.length],
-          width: i === 0 ? 2.4 : 1.4, dash: quantities[q].dash.length ? quantities[q].dash : dashes[i % dashes.length], spanGaps: false});
+          width: i === 0 ? 2.4 : 1.4, dash: quantities[q].dash.length ? quantities[q].dash : dashes[i % dashes.length], spanGaps: false,
+          points: {show: false}});
       }
     }
     var opts = {width: width(el), height: 320, series: series, cursor: {drag: {x: true, y: false}},
@@ -140,7 +147,13 @@ window.addEventListener("load", function () {
   var page = document.documentElement.clientWidth, wide = [], all = document.body.getElementsByTagName("*");
   for (i = 0; i < all.length; i++) {
     var r = all[i].getBoundingClientRect();
-    if (r.width > 0 && r.right > page + 1) wide.push(all[i].tagName.toLowerCase() + (all[i].id ? "#" + all[i].id : "") + " " + Math.round(r.right) + ">" + page);
+    if (!(r.width > 0 && r.right > page + 1)) continue;
+    // Inside a scrolling box (a wide table's), the box is what must fit.
+    var inScroller = false;
+    for (var p = all[i].parentElement; p && p !== document.body; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX !== "visible") { inScroller = true; break; }
+    }
+    if (!inScroller) wide.push(all[i].tagName.toLowerCase() + (all[i].id ? "#" + all[i].id : "") + (all[i].className ? "." + all[i].className : "") + " " + Math.round(r.right) + ">" + page);
   }
   var b = document.body;
   b.setAttribute("data-images-loaded", ok + "/" + imgs.length);
@@ -150,6 +163,7 @@ window.addEventListener("load", function () {
   b.setAttribute("data-network", JSON.stringify(outside));
   b.setAttribute("data-too-wide", JSON.stringify(wide.slice(0, 10)));
   b.setAttribute("data-page-width", String(page));
+  b.setAttribute("data-page-height", String(document.documentElement.scrollHeight));
 });
 </script></body></html>
 {{define "table"}}<div class="scroll"><table><tr><th></th>{{range .Names}}<th>{{.}}</th>{{end}}</tr>
