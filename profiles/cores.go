@@ -2,6 +2,8 @@ package profiles
 
 import (
 	"fmt"
+	"reflect"
+	"strings"
 
 	"github.com/regstorm/regstorm/hss"
 	"github.com/regstorm/regstorm/internal/fielderr"
@@ -31,19 +33,7 @@ func coreDefaults() (UE, SCSCF, HSS) {
 			Reregister: u.Reregister,
 			Retry:      Retry{Enabled: u.Retry, Base: Duration(u.RetryBase), Max: Duration(u.RetryMax), MaxAttempts: int64(u.RetryAttempts)},
 			Deregister: Deregister{At: Duration(u.DeregisterAt), Spread: Duration(u.DeregisterSpread)},
-		}, SCSCF{
-			Preset:  scscf.DefaultPreset,
-			FRTimer: Duration(s.FRTimer), MaxNonInvLifetime: Duration(s.MaxNonInvLifetime), WTTimer: Duration(s.WTTimer),
-			TMTick: Duration(s.TMTick), CDPTimeout: Duration(s.CDPTimeout), CDPPhase: Duration(s.CDPPhase), CDPTc: Duration(s.CDPTc),
-			AVTimeout: Duration(s.AVTimeout), AVUsedTimeout: Duration(s.AVUsedTimeout), AVPurgePhase: Duration(s.AVPurgePhase),
-			AVStoreDelay: Duration(s.AVStoreDelay), AVRequestAtOnce: s.AVRequestAtOnce, MaxNonceReuse: s.MaxNonceReuse,
-			Resync: s.ResyncEnabled, FailureRoute: s.FailureRoute, CheckTrans: !s.RechallengeOnRetx,
-			DefaultExpires: s.DefaultExpires, MinExpires: s.MinExpires,
-			MaxExpires:           -1, // the preset's
-			ExpiresBufferPercent: s.ExpiresBufferPercent,
-			Children:             int64(s.Children), SIPService: distOf(s.SIPService), SIPQueue: int64(s.SIPQueue),
-			CDPWorkers: int64(s.CDPWorkers), CDPService: distOf(s.CDPService), CDPQueue: int64(s.CDPQueue),
-		}, HSS{
+		}, scscfSection(s), HSS{
 			MARLatency: distOf(h.MARLatency), SARLatency: distOf(h.SARLatency), Workers: int64(h.Workers),
 			Service: distOf(h.Service), Queue: int64(h.QueueCap), Overflow: h.Overflow,
 		}
@@ -88,22 +78,68 @@ func (p *Profile) Population() (subscriber.Population, error) {
 		AMF: amf, KeySeed: p.Seed, Table: table}, nil
 }
 
+// scscfSection is the scscf section of the core's configuration c: every
+// field tagged profile:"key" copied to the section's field of that key,
+// then the settings the profile spells its own way.
+func scscfSection(c scscf.Config) SCSCF {
+	s := SCSCF{Preset: scscf.DefaultPreset, MaxExpires: -1, CheckTrans: !c.RechallengeOnRetx}
+	copyTagged(reflect.ValueOf(&s).Elem(), reflect.ValueOf(&c).Elem(), false)
+	return s
+}
+
 // apply sets the section's settings on c (its preset and strategies
-// aside); max_expires -1 keeps c's. The service distributions are the
-// built ones, or constant 0 when one does not build (validation reports it).
+// aside): the fields tagged profile:"key" from the section's field of that
+// key, check_trans as its inverse, max_expires unless -1 (c's, the
+// preset's). The service distributions are the built ones, or constant 0
+// when one does not build (validation reports it).
 func (s *SCSCF) apply(c *scscf.Config) {
-	c.FRTimer, c.MaxNonInvLifetime, c.WTTimer, c.TMTick = s.FRTimer.D(), s.MaxNonInvLifetime.D(), s.WTTimer.D(), s.TMTick.D()
-	c.CDPTimeout, c.CDPPhase, c.CDPTc = s.CDPTimeout.D(), s.CDPPhase.D(), s.CDPTc.D()
-	c.AVTimeout, c.AVUsedTimeout, c.AVPurgePhase, c.AVStoreDelay = s.AVTimeout.D(), s.AVUsedTimeout.D(), s.AVPurgePhase.D(), s.AVStoreDelay.D()
-	c.AVRequestAtOnce, c.MaxNonceReuse = s.AVRequestAtOnce, s.MaxNonceReuse
-	c.ResyncEnabled, c.RechallengeOnRetx, c.FailureRoute = s.Resync, !s.CheckTrans, s.FailureRoute
-	c.DefaultExpires, c.MinExpires = s.DefaultExpires, s.MinExpires
+	copyTagged(reflect.ValueOf(s).Elem(), reflect.ValueOf(c).Elem(), true)
+	c.RechallengeOnRetx = !s.CheckTrans
 	if s.MaxExpires >= 0 {
 		c.MaxExpires = uint32(s.MaxExpires)
 	}
-	c.ExpiresBufferPercent = s.ExpiresBufferPercent
-	c.Children, c.SIPQueue, c.CDPWorkers, c.CDPQueue = int(s.Children), int(s.SIPQueue), int(s.CDPWorkers), int(s.CDPQueue)
-	c.SIPService, c.CDPService = builtOr(&s.SIPService), builtOr(&s.CDPService)
+}
+
+// copyTagged copies between a core's configuration (a struct whose
+// settings carry a profile:"key" tag) and a profile section (a struct with
+// yaml:"key" tags): to the core when toCore, else to the section. Numbers
+// and durations convert by kind; a distribution is built (constant 0 when
+// it does not build) or written back (distOf). A tagged field without a
+// section field of its key panics: the schema lacks the setting
+// (TestCoreSettingsInTheSchema).
+func copyTagged(section, core reflect.Value, toCore bool) {
+	st := section.Type()
+	keys := make(map[string]int, st.NumField())
+	for i := range st.NumField() {
+		k, _, _ := strings.Cut(st.Field(i).Tag.Get("yaml"), ",")
+		keys[k] = i
+	}
+	ct := core.Type()
+	for i := range ct.NumField() {
+		key, ok := ct.Field(i).Tag.Lookup("profile")
+		if !ok {
+			continue
+		}
+		j, ok := keys[key]
+		if !ok {
+			panic(fmt.Sprintf("profiles: %s.%s (profile key %q) has no field in profiles.%s", ct, ct.Field(i).Name, key, st.Name()))
+		}
+		cf, sf := core.Field(i), section.Field(j)
+		switch d := sf.Addr().Interface().(type) {
+		case *Dist:
+			if toCore {
+				cf.Set(reflect.ValueOf(builtOr(d)))
+			} else {
+				*d = distOf(cf.Interface().(sim.Dist))
+			}
+			continue
+		}
+		if toCore {
+			cf.Set(sf.Convert(cf.Type()))
+		} else {
+			sf.Set(cf.Convert(sf.Type()))
+		}
+	}
 }
 
 // builtOr returns the built distribution, or constant 0 if it does not build.

@@ -1,12 +1,14 @@
 package profiles
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/regstorm/regstorm/hss"
 	"github.com/regstorm/regstorm/scscf"
+	"github.com/regstorm/regstorm/sim"
 	"github.com/regstorm/regstorm/ue"
 )
 
@@ -67,5 +69,35 @@ func TestDefaultsAreTheCores(t *testing.T) {
 	}
 	if strings.Join(Presets, ",") != strings.Join(scscf.PresetNames(), ",") {
 		t.Errorf("presets %v", Presets)
+	}
+}
+
+// Every S-CSCF setting the core tags profile:"key" has a field of that key
+// in the scscf section, and every key of the section reaches the core
+// (tagged, or one of the three the profile spells its own way).
+func TestCoreSettingsInTheSchema(t *testing.T) {
+	_ = scscfSection(scscf.Defaults()) // panics on a tagged field the schema lacks
+	tagged := map[string]bool{"preset": true, "max_expires": true, "t_check_trans": true}
+	ct := reflect.TypeFor[scscf.Config]()
+	for i := range ct.NumField() {
+		if k, ok := ct.Field(i).Tag.Lookup("profile"); ok {
+			tagged[k] = true
+		}
+	}
+	st := reflect.TypeFor[SCSCF]()
+	for i := range st.NumField() {
+		if k, _, _ := strings.Cut(st.Field(i).Tag.Get("yaml"), ","); !tagged[k] {
+			t.Errorf("scscf.%s is in the profile schema but no scscf.Config field is tagged profile:%q", k, k)
+		}
+	}
+	// A changed setting reaches the core.
+	p, err := Load("default", []string{"scscf.max_nonce_reuse=3", "scscf.t_check_trans=false", "scscf.cdp_service.dist=uniform",
+		"scscf.cdp_service.max=2ms", "scscf.max_expires=7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := p.SCSCFConfig(&p.Variants[0])
+	if err != nil || c.MaxNonceReuse != 3 || !c.RechallengeOnRetx || c.MaxExpires != 7 || c.CDPService != (sim.Uniform{Max: 2 * time.Millisecond}) {
+		t.Errorf("%v: %+v", err, c)
 	}
 }

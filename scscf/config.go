@@ -43,7 +43,10 @@ func ParseStrategy(s string) (Strategy, error) {
 }
 
 // Config parameterises the S-CSCF. Defaults (Defaults) follow
-// KAMAILIO-MODEL.md §4 for Kamailio 5.6.3.
+// KAMAILIO-MODEL.md §4 for Kamailio 5.6.3. A field tagged profile:"key" is
+// a setting a profile's scscf section gives under that key (Kamailio's
+// parameter name); profiles copies it by the tag, Validate names it by the
+// key.
 type Config struct {
 	Name        string // scscf_name, sent as Server-Name
 	Realm       string // digest realm (the To domain, "$td")
@@ -52,31 +55,31 @@ type Config struct {
 	HSS         sim.NodeID
 
 	// tm (KAMAILIO-MODEL.md §1, §4)
-	FRTimer           time.Duration // fr_timer
-	MaxNonInvLifetime time.Duration // max_noninv_lifetime
-	WTTimer           time.Duration // wt_timer
-	TMTick            time.Duration // timer tick (1/16 s); 0 disables quantisation
+	FRTimer           time.Duration `profile:"fr_timer"`
+	MaxNonInvLifetime time.Duration `profile:"max_noninv_lifetime"`
+	WTTimer           time.Duration `profile:"wt_timer"`
+	TMTick            time.Duration `profile:"tm_tick"` // timer tick (1/16 s); 0 disables quantisation
 
 	// cdp (§3.1)
-	CDPTimeout time.Duration // TransactionTimeout, whole seconds
-	CDPPhase   time.Duration // phase of the 1 s timeout scan, in [0, 1s)
-	CDPTc      time.Duration // Tc: reconnect attempts to a lost peer (peerstatemachine)
+	CDPTimeout time.Duration `profile:"cdp_transaction_timeout"` // TransactionTimeout, whole seconds
+	CDPPhase   time.Duration `profile:"cdp_phase"`               // phase of the 1 s timeout scan, in [0, 1s)
+	CDPTc      time.Duration `profile:"cdp_tc"`                  // Tc: reconnect attempts to a lost peer (peerstatemachine)
 	// RealPeer: the runtime reports the real state of the Diameter
 	// connection (live mode), so a reconnection takes effect at once
 	// instead of after a simulated Tc wait.
 	RealPeer bool
 
 	// ims_auth (§4, §5.1-5.2, §9)
-	AVTimeout         time.Duration // auth_vector_timeout (SENT vectors)
-	AVUsedTimeout     time.Duration // auth_used_vector_timeout (USED vectors, nonce reuse)
+	AVTimeout         time.Duration `profile:"auth_vector_timeout"`      // auth_vector_timeout (SENT vectors)
+	AVUsedTimeout     time.Duration `profile:"auth_used_vector_timeout"` // auth_used_vector_timeout (USED vectors, nonce reuse)
 	AVPurgeInterval   time.Duration // the vector purge timer period (10 s)
-	AVPurgePhase      time.Duration // its phase, in [0, AVPurgeInterval)
-	AVStoreDelay      time.Duration // time between the 401 leaving and the vector being stored (§9 race)
-	AVRequestAtOnce   uint32        // av_request_at_once: vectors per MAR
-	MaxNonceReuse     uint32        // max_nonce_reuse
+	AVPurgePhase      time.Duration `profile:"auth_vector_purge_phase"` // its phase, in [0, AVPurgeInterval)
+	AVStoreDelay      time.Duration `profile:"auth_vector_store_delay"` // time between the 401 leaving and the vector being stored (§9 race)
+	AVRequestAtOnce   uint32        `profile:"av_request_at_once"`      // av_request_at_once: vectors per MAR
+	MaxNonceReuse     uint32        `profile:"max_nonce_reuse"`         // max_nonce_reuse
 	QOP               string        // registration_qop
-	ResyncEnabled     bool          // the config handles AUTS with ims_www_resync_auth (Kamailio sample)
-	FailureRoute      bool          // t_on_failure armed before suspending (the sample does not)
+	ResyncEnabled     bool          `profile:"resync"`        // the config handles AUTS with ims_www_resync_auth (Kamailio sample)
+	FailureRoute      bool          `profile:"failure_route"` // t_on_failure armed before suspending (the sample does not)
 	RechallengeOnRetx bool          // no t_check_trans(): each retransmission re-runs ims_www_challenge (§6.3)
 
 	// Resume strategies (§6.1 version table).
@@ -85,23 +88,23 @@ type Config struct {
 	SARErrResume Strategy
 
 	// ims_registrar_scscf (§4)
-	DefaultExpires       uint32 // seconds
-	MinExpires           uint32
+	DefaultExpires       uint32 `profile:"default_expires"` // seconds
+	MinExpires           uint32 `profile:"min_expires"`
 	MaxExpires           uint32 // 0 = unlimited (5.6.3)
-	ExpiresBufferPercent uint32
+	ExpiresBufferPercent uint32 `profile:"expires_buffer_percent"`
 	RetryAfter           uint32 // ims_registrar_scscf retry_after: Retry-After on SAR failures (0: none)
 
 	// Processes (Kamailio children, cdp workers): service time per message
 	// and bounded receive queues. Children == 0 (or CDPWorkers == 0)
 	// disables the model: messages are handled at once at no cost.
-	Children     int
-	SIPService   sim.Dist
-	SIPQueue     int // receive queue (UDP socket buffer) in messages; overflow is dropped
-	CDPWorkers   int
-	CDPService   sim.Dist
-	CDPQueue     int
-	LogLine      string // file:line of the "active transaction not found" warning, per version
-	LogLevelWarn string // its level: WARNING, or ERROR in 5.1.10, 5.2.5-5.2.6, 5.3.0-5.3.2
+	Children     int      `profile:"children"`
+	SIPService   sim.Dist `profile:"sip_service"`
+	SIPQueue     int      `profile:"sip_queue"` // receive queue (UDP socket buffer) in messages; overflow is dropped
+	CDPWorkers   int      `profile:"cdp_workers"`
+	CDPService   sim.Dist `profile:"cdp_service"`
+	CDPQueue     int      `profile:"cdp_queue"`
+	LogLine      string   // file:line of the "active transaction not found" warning, per version
+	LogLevelWarn string   // its level: WARNING, or ERROR in 5.1.10, 5.2.5-5.2.6, 5.3.0-5.3.2
 
 	// Collector receives callback outcomes; may be nil.
 	Collector *results.Collector
