@@ -21,7 +21,7 @@ const pngDPI = 144
 // The figures' widths: a single plot shown in a column of the grid, and a
 // stack of panels shown across the page.
 const (
-	narrowWidth = 8 * vg.Inch
+	narrowWidth = 7 * vg.Inch
 	wideWidth   = 11 * vg.Inch
 )
 
@@ -132,6 +132,11 @@ type layout struct {
 // drawFigure draws panels stacked vertically into c, their data areas
 // aligned, each legend in a column right of the data.
 func drawFigure(c draw.Canvas, panels []*panel) layout {
+	for _, pn := range panels {
+		if _, ok := pn.p.Y.Scale.(plot.LogScale); ok {
+			niceLogRange(&pn.p.Y)
+		}
+	}
 	lw := legendWidth(panels)
 	left := c
 	left.Max.X -= lw

@@ -247,7 +247,7 @@ func Capacity(c *results.Capacity, dir string) error {
 		if !s.Pass {
 			v = "FAIL"
 		}
-		p.CapRows = append(p.CapRows, []string{formatNumber(s.Rate), fmt.Sprintf("%.1f", s.OfferedPerS), fmt.Sprintf("%.1f", s.AchievedPerS),
+		p.CapRows = append(p.CapRows, []string{formatNumber(s.Rate), groupThousands(fmt.Sprintf("%.1f", s.OfferedPerS)), groupThousands(fmt.Sprintf("%.1f", s.AchievedPerS)),
 			groupThousands(strconv.FormatUint(s.Attempted, 10)), groupThousands(strconv.FormatUint(s.Succeeded, 10)),
 			groupThousands(strconv.FormatUint(s.Failed, 10)), groupThousands(strconv.FormatUint(s.Slow, 10)),
 			fmt.Sprintf("%.3f %%", 100*s.Inadequate), groupThousands(fmt.Sprintf("%.1f", s.P99OKMS)),

@@ -149,6 +149,29 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ts
 }
 
+// niceLogRange widens a log axis's range to the 1, 2, 5 steps around its
+// data, so both ends have a labelled tick near them.
+func niceLogRange(a *plot.Axis) {
+	if !(a.Min > 0) || !(a.Max > a.Min) {
+		return
+	}
+	steps := []float64{1, 2, 5, 10}
+	d := math.Pow(10, math.Floor(math.Log10(a.Max)))
+	for _, m := range steps {
+		if m*d >= a.Max*(1-1e-9) {
+			a.Max = m * d
+			break
+		}
+	}
+	d = math.Pow(10, math.Floor(math.Log10(a.Min)))
+	for i := len(steps) - 1; i >= 0; i-- {
+		if steps[i]*d <= a.Min*(1+1e-9) {
+			a.Min = steps[i] * d
+			break
+		}
+	}
+}
+
 // percentileTicks labels the axis of 1/(1-q) as percentiles: 0 %, 50 %,
 // 90 %, 99 %, 99.9 %, ... up to max, the data's resolution (a run of n
 // samples resolves percentiles up to 1 - 1/n).
