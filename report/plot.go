@@ -227,7 +227,11 @@ func outcomeHistogram(r *results.Run) (*panel, error) {
 		// Failures: the same colour, a darker shade and dotted, so the two
 		// outcomes of a variant read as a pair.
 		failed := r.Summary.Variants[i].Registrations.Failed
-		l, err = stepLine(failBins, total, darker(variantColor(i)), variantWidth(i), []vg.Length{vg.Points(1.5), vg.Points(2)})
+		dash := []vg.Length{vg.Points(1.5), vg.Points(2)}
+		if i > 0 {
+			dash = []vg.Length{vg.Points(6), vg.Points(2), vg.Points(1.5), vg.Points(2)}
+		}
+		l, err = stepLine(failBins, total, darker(variantColor(i)), variantWidth(i), dash)
 		if err != nil {
 			return nil, err
 		}

@@ -96,9 +96,9 @@ func (linearTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ts
 }
 
-// logTicks labels a log axis: every decade, and 2 and 5 between them when
-// the axis spans three decades or less; the other integers of each decade
-// are unlabelled minor ticks.
+// logTicks labels a log axis: every decade, 2 and 5 between them when the
+// axis spans two decades or less, 5 when it spans three; the other
+// integers of each decade are unlabelled minor ticks.
 type logTicks struct{}
 
 func (logTicks) Ticks(lo, hi float64) []plot.Tick {
@@ -110,8 +110,11 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 	}
 	d0, d1 := int(math.Floor(math.Log10(lo))), int(math.Ceil(math.Log10(hi)))
 	labelled := map[int]bool{1: true}
-	if d1-d0 <= 3 {
+	switch {
+	case d1-d0 <= 2:
 		labelled[2], labelled[5] = true, true
+	case d1-d0 == 3:
+		labelled[5] = true
 	}
 	ticks := func() []plot.Tick {
 		var ts []plot.Tick
