@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"math"
 	"os"
 
 	"gonum.org/v1/plot"
@@ -149,8 +150,26 @@ func drawFigure(c draw.Canvas, panels []*panel) layout {
 	var lay layout
 	for i, pn := range panels {
 		pc := canv[i][0]
+		// gonum/plot places a log axis's label box at the linear middle
+		// of its values when it pads the plot, so a long label on a log
+		// axis pushes the data area down; draw it here instead, where
+		// gonum draws it, with a blank label of the same height keeping
+		// its room.
+		label := pn.p.Y.Label.Text
+		_, logY := pn.p.Y.Scale.(plot.LogScale)
+		if logY && label != "" {
+			pn.p.Y.Label.Text = " "
+		}
 		pn.p.Draw(pc)
 		data := pn.p.DataCanvas(pc)
+		if logY && label != "" {
+			pn.p.Y.Label.Text = label
+			sty := pn.p.Y.Label.TextStyle
+			sty.Rotation += math.Pi / 2
+			sty.XAlign, sty.YAlign = draw.XCenter, draw.YCenter
+			x := pc.Min.X + sty.Height(label)/2
+			pc.FillText(sty, vg.Point{X: x, Y: (data.Min.Y + data.Max.Y) / 2}, label)
+		}
 		lay.Data = append(lay.Data, data.Rectangle)
 		lc := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
 			Min: vg.Point{X: c.Max.X - lw + vg.Points(6), Y: data.Min.Y},
