@@ -18,14 +18,16 @@ const (
 	FaultPeerDown = "peer_down" // the Diameter connection closes: peers see it, in-flight answers are lost
 )
 
-// Fault is one phase.
+// Fault is one phase; a profile gives it as an entry of hss.faults, with
+// the fields' profile tags as keys.
 type Fault struct {
-	At, For     time.Duration
-	Kind        string
-	Multiplier  float64
-	Rate        float64
-	Codes       []uint32 // Result-Code (3xxx, 5012) or Experimental-Result-Code (5001..5011)
-	Probability float64
+	At          time.Duration `profile:"at"`
+	For         time.Duration `profile:"for"`
+	Kind        string        `profile:"kind"`
+	Multiplier  float64       `profile:"multiplier"`
+	Rate        float64       `profile:"rate"`
+	Codes       []uint32      `profile:"codes"` // Result-Code (3xxx, 5012) or Experimental-Result-Code (5001..5011)
+	Probability float64       `profile:"probability"`
 }
 
 // MaxLatencyMultiplier bounds a latency fault's multiplier (stacked

@@ -39,23 +39,26 @@ const (
 	seqStep = 1 << indBits
 )
 
-// Config parameterises the HSS.
+// Config parameterises the HSS. A field tagged profile:"key" is a setting
+// a profile's hss section gives under that key; profiles copies it by the
+// tag, Validate names it by the key.
 type Config struct {
 	OriginHost  string
 	OriginRealm string
 	Population  subscriber.Population
 	// MARLatency and SARLatency delay each answer after its service.
-	MARLatency sim.Dist
-	SARLatency sim.Dist
+	MARLatency sim.Dist `profile:"mar_latency"`
+	SARLatency sim.Dist `profile:"sar_latency"`
 	// Workers serve requests one at a time for a Service time each, from a
 	// FIFO queue of QueueCap; Workers == 0 means unlimited capacity.
-	Workers  int
-	Service  sim.Dist
-	QueueCap int
-	Overflow string // OverflowBusy or OverflowDrop
+	Workers  int      `profile:"workers"`
+	Service  sim.Dist `profile:"service"`
+	QueueCap int      `profile:"queue"`
+	Overflow string   `profile:"overflow"` // OverflowBusy or OverflowDrop
 	// Collector receives the HSS's latency measurements; may be nil.
 	Collector *results.Collector
-	// Faults are phases of misbehaviour over time.
+	// Faults are phases of misbehaviour over time (a profile's
+	// hss.faults, each entry's keys the Fault fields' profile tags).
 	Faults []Fault
 	// Peers are told when a peer_down phase closes and reopens the
 	// connection.

@@ -28,15 +28,12 @@ func coreDefaults() (UE, SCSCF, HSS) {
 		transport = "udp"
 	}
 	return UE{
-			ThinkTime: distOf(u.ThinkTime), Transport: transport, Algorithm: u.Algorithm,
-			T1: Duration(u.T1), T2: Duration(u.T2), TimerF: Duration(u.TimerF), Expires: u.Expires,
-			Reregister: u.Reregister,
-			Retry:      Retry{Enabled: u.Retry, Base: Duration(u.RetryBase), Max: Duration(u.RetryMax), MaxAttempts: int64(u.RetryAttempts)},
-			Deregister: Deregister{At: Duration(u.DeregisterAt), Spread: Duration(u.DeregisterSpread)},
-		}, scscfSection(s), HSS{
-			MARLatency: distOf(h.MARLatency), SARLatency: distOf(h.SARLatency), Workers: int64(h.Workers),
-			Service: distOf(h.Service), Queue: int64(h.QueueCap), Overflow: h.Overflow,
-		}
+		ThinkTime: distOf(u.ThinkTime), Transport: transport, Algorithm: u.Algorithm,
+		T1: Duration(u.T1), T2: Duration(u.T2), TimerF: Duration(u.TimerF), Expires: u.Expires,
+		Reregister: u.Reregister,
+		Retry:      Retry{Enabled: u.Retry, Base: Duration(u.RetryBase), Max: Duration(u.RetryMax), MaxAttempts: int64(u.RetryAttempts)},
+		Deregister: Deregister{At: Duration(u.DeregisterAt), Spread: Duration(u.DeregisterSpread)},
+	}, scscfSection(s), hssSection(h)
 }
 
 // distOf writes a core's default distribution as a profile's.
@@ -187,14 +184,22 @@ func (p *Profile) SCSCFConfig(v *Variant) (scscf.Config, error) {
 // distributions built or constant 0 (validation reports them).
 func (h *HSS) settings() hss.Config {
 	c := hss.Defaults()
-	c.Workers, c.QueueCap, c.Overflow = int(h.Workers), int(h.Queue), h.Overflow
-	c.MARLatency, c.SARLatency, c.Service = builtOr(&h.MARLatency), builtOr(&h.SARLatency), builtOr(&h.Service)
+	copyTagged(reflect.ValueOf(h).Elem(), reflect.ValueOf(&c).Elem(), true)
 	c.Faults = nil
-	for _, f := range h.Faults {
-		c.Faults = append(c.Faults, hss.Fault{At: f.At.D(), For: f.For.D(), Kind: f.Kind, Multiplier: f.Multiplier,
-			Rate: f.Rate, Codes: f.Codes, Probability: f.Probability})
+	for i := range h.Faults {
+		var f hss.Fault
+		copyTagged(reflect.ValueOf(&h.Faults[i]).Elem(), reflect.ValueOf(&f).Elem(), true)
+		c.Faults = append(c.Faults, f)
 	}
 	return c
+}
+
+// hssSection is the hss section of the core's configuration c (its
+// faults aside: a profile starts with none).
+func hssSection(c hss.Config) HSS {
+	var h HSS
+	copyTagged(reflect.ValueOf(&h).Elem(), reflect.ValueOf(&c).Elem(), false)
+	return h
 }
 
 // HSSConfig maps the profile to the HSS's configuration (the simulation

@@ -72,22 +72,34 @@ func TestDefaultsAreTheCores(t *testing.T) {
 	}
 }
 
-// Every S-CSCF setting the core tags profile:"key" has a field of that key
-// in the scscf section, and every key of the section reaches the core
-// (tagged, or one of the three the profile spells its own way).
+// Every setting the S-CSCF and the HSS tag profile:"key" has a field of
+// that key in the profile's section, and every key of the section reaches
+// the core (tagged, or one the profile spells its own way).
 func TestCoreSettingsInTheSchema(t *testing.T) {
 	_ = scscfSection(scscf.Defaults()) // panics on a tagged field the schema lacks
-	tagged := map[string]bool{"preset": true, "max_expires": true, "t_check_trans": true}
-	ct := reflect.TypeFor[scscf.Config]()
-	for i := range ct.NumField() {
-		if k, ok := ct.Field(i).Tag.Lookup("profile"); ok {
+	_ = hssSection(hss.Defaults())
+	_ = (&HSS{Faults: []Fault{{}}}).settings()
+	for _, c := range []struct {
+		core, section reflect.Type
+		own           []string // keys the profile spells its own way
+	}{
+		{reflect.TypeFor[scscf.Config](), reflect.TypeFor[SCSCF](), []string{"preset", "max_expires", "t_check_trans"}},
+		{reflect.TypeFor[hss.Config](), reflect.TypeFor[HSS](), []string{"faults"}},
+		{reflect.TypeFor[hss.Fault](), reflect.TypeFor[Fault](), nil},
+	} {
+		tagged := map[string]bool{}
+		for _, k := range c.own {
 			tagged[k] = true
 		}
-	}
-	st := reflect.TypeFor[SCSCF]()
-	for i := range st.NumField() {
-		if k, _, _ := strings.Cut(st.Field(i).Tag.Get("yaml"), ","); !tagged[k] {
-			t.Errorf("scscf.%s is in the profile schema but no scscf.Config field is tagged profile:%q", k, k)
+		for i := range c.core.NumField() {
+			if k, ok := c.core.Field(i).Tag.Lookup("profile"); ok {
+				tagged[k] = true
+			}
+		}
+		for i := range c.section.NumField() {
+			if k, _, _ := strings.Cut(c.section.Field(i).Tag.Get("yaml"), ","); !tagged[k] {
+				t.Errorf("%s: key %s is in the profile schema but no %s field is tagged profile:%q", c.section, k, c.core, k)
+			}
 		}
 	}
 	// A changed setting reaches the core.
