@@ -164,7 +164,10 @@ type Deregister struct {
 	Spread Duration `yaml:"spread"`
 }
 
-// SCSCF settings (Kamailio parameter names).
+// SCSCF settings (Kamailio parameter names). Each key but preset,
+// t_check_trans and max_expires is a scscf.Config field's profile tag: the
+// core owns its default (scscf.Defaults) and range (Validate); this is the
+// key's syntax.
 type SCSCF struct {
 	Preset               string   `yaml:"preset"` // default for variants
 	FRTimer              Duration `yaml:"fr_timer"`
@@ -195,7 +198,8 @@ type SCSCF struct {
 	CDPQueue             int64    `yaml:"cdp_queue"`
 }
 
-// HSS settings.
+// HSS settings; each key but faults is a hss.Config field's profile tag
+// (defaults hss.Defaults, ranges hss.Config.Validate).
 type HSS struct {
 	MARLatency Dist    `yaml:"mar_latency"`
 	SARLatency Dist    `yaml:"sar_latency"`
