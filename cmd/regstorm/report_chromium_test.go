@@ -47,8 +47,28 @@ func chromiumArgs(profile string, width, height int) []string {
 // self-check; it saves a screenshot of the page as shot.
 func openPage(t *testing.T, bin, page, shot string) pageCheck {
 	t.Helper()
+	pc := loadPage(t, bin, page, 1280)
+	// The screenshot: the whole page at 1280 px (a tall window).
+	height := 1200
+	if m := regexp.MustCompile(`data-page-height="(\d+)"`).FindStringSubmatch(pc.DOM); m != nil {
+		fmt.Sscan(m[1], &height)
+		height = min(max(height, 900), 16000)
+	}
+	shotCmd := exec.Command(bin, append(chromiumArgs(t.TempDir(), 1280, height), "--screenshot="+shot, "file://"+page)...)
+	if b, err := shotCmd.CombinedOutput(); err != nil {
+		t.Errorf("screenshot of %s: %v\n%s", page, err, b)
+	} else if st, err := os.Stat(shot); err != nil || st.Size() == 0 {
+		t.Errorf("screenshot of %s not written: %v", page, err)
+	}
+	return pc
+}
+
+// loadPage loads a page in a window width px wide and returns its
+// self-check.
+func loadPage(t *testing.T, bin, page string, width int) pageCheck {
+	t.Helper()
 	profile := t.TempDir()
-	cmd := exec.Command(bin, append(chromiumArgs(profile, 1280, 900), "--dump-dom", "file://"+page)...)
+	cmd := exec.Command(bin, append(chromiumArgs(profile, width, 900), "--dump-dom", "file://"+page)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -78,18 +98,6 @@ func openPage(t *testing.T, bin, page, shot string) pageCheck {
 		if strings.Contains(l, ":CONSOLE(") && (strings.Contains(l, "Uncaught") || strings.Contains(l, "Error")) {
 			pc.Errors = append(pc.Errors, l)
 		}
-	}
-	// The screenshot: the whole page at 1280 px (a tall window).
-	height := 1200
-	if m := regexp.MustCompile(`data-page-height="(\d+)"`).FindStringSubmatch(dom); m != nil {
-		fmt.Sscan(m[1], &height)
-		height = min(max(height, 900), 16000)
-	}
-	shotCmd := exec.Command(bin, append(chromiumArgs(t.TempDir(), 1280, height), "--screenshot="+shot, "file://"+page)...)
-	if b, err := shotCmd.CombinedOutput(); err != nil {
-		t.Errorf("screenshot of %s: %v\n%s", page, err, b)
-	} else if st, err := os.Stat(shot); err != nil || st.Size() == 0 {
-		t.Errorf("screenshot of %s not written: %v", page, err)
 	}
 	return pc
 }
@@ -171,6 +179,9 @@ func TestReportsInChromium(t *testing.T) {
 			}
 		}
 	}
+	// On a narrow window (a phone, a side panel) the grid is one column
+	// and still nothing is wider than the page.
+	checkPage(t, "kamailio-4205 at 600 px", loadPage(t, bin, filepath.Join(dirs["kamailio-4205"], "index.html"), 600), true)
 	// compare: the 4205 profile against itself with another seed.
 	b := filepath.Join(t.TempDir(), "b")
 	if code, _, errs := runCLI(t, "run", "kamailio-4205", "--set", "ues=3000", "--seed", "99", "--out", b); code != exitOK {
