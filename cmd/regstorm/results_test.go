@@ -70,8 +70,8 @@ func TestPlotFiles(t *testing.T) {
 		}
 		img, err := png.Decode(f)
 		f.Close()
-		if err != nil || img.Bounds().Dx() < 500 {
-			t.Errorf("%s.png: %v", name, err)
+		if err != nil || img.Bounds().Dx() < 1200 {
+			t.Errorf("%s.png: %v, %d px wide (want 1,200 or more)", name, err, img.Bounds().Dx())
 		}
 		svg, err := os.ReadFile(filepath.Join(dir, name+".svg"))
 		if err != nil {
