@@ -80,7 +80,7 @@ func capacityPanels(c *results.Capacity) ([]*panel, error) {
 		return nil, err
 	}
 	for _, pn := range []*panel{ihs, lat, thr} {
-		pn.legend.Add(label, vlineThumb{})
+		pn.addEntry(label, vlineThumb{})
 	}
 	return []*panel{ihs, lat, thr}, nil
 }

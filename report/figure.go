@@ -63,11 +63,33 @@ func variantWidth(i int) vg.Length {
 	return vg.Points(1.6)
 }
 
-// panel is one plot of a figure with its legend, drawn beside the data
-// area, never over it.
+// panel is one plot of a figure with its legend, drawn beside or below
+// the data area, never over it.
 type panel struct {
-	p      *plot.Plot
-	legend plot.Legend
+	p       *plot.Plot
+	entries []legendEntry
+}
+
+type legendEntry struct {
+	label  string
+	thumbs []plot.Thumbnailer
+}
+
+// newLegend is a legend of entries in the figures' style.
+func newLegend(entries []legendEntry) plot.Legend {
+	l := plot.NewLegend()
+	l.Top, l.Left = true, true
+	l.TextStyle.Font.Size = vg.Points(12)
+	l.ThumbnailWidth = vg.Points(28)
+	l.Padding = vg.Points(3)
+	for _, e := range entries {
+		l.Add(e.label, e.thumbs...)
+	}
+	return l
+}
+
+func (pn *panel) addEntry(label string, thumbs ...plot.Thumbnailer) {
+	pn.entries = append(pn.entries, legendEntry{label, thumbs})
 }
 
 func newPanel(title, x, y string) *panel {
@@ -87,12 +109,7 @@ func newPanel(title, x, y string) *panel {
 	p.Add(g)
 	p.X.Tick.Marker = linearTicks{}
 	p.Y.Tick.Marker = linearTicks{}
-	l := plot.NewLegend()
-	l.Top, l.Left = true, true
-	l.TextStyle.Font.Size = vg.Points(12)
-	l.ThumbnailWidth = vg.Points(28)
-	l.Padding = vg.Points(3)
-	return &panel{p: p, legend: l}
+	return &panel{p: p}
 }
 
 // add adds plotters and, when label is set, a legend entry for them.
@@ -107,22 +124,76 @@ func (pn *panel) add(label string, ps ...plot.Plotter) {
 			thumbs = append(thumbs, t)
 		}
 	}
-	pn.legend.Add(label, thumbs...)
+	pn.addEntry(label, thumbs...)
+}
+
+// legendSize is the room a legend of entries needs.
+func legendSize(entries []legendEntry) (w, h vg.Length) {
+	if len(entries) == 0 {
+		return 0, 0
+	}
+	l := newLegend(entries)
+	r := l.Rectangle(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: 100 * vg.Inch, Y: 100 * vg.Inch}}})
+	return r.Max.X - r.Min.X, r.Max.Y - r.Min.Y
 }
 
 // legendWidth is the room the widest legend of panels needs.
 func legendWidth(panels []*panel) vg.Length {
 	var w vg.Length
 	for _, pn := range panels {
-		// The legend's entries are not exported; measure through
-		// Rectangle on a tall canvas.
-		r := pn.legend.Rectangle(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: 100 * vg.Inch, Y: 100 * vg.Inch}}})
-		w = max(w, r.Max.X-r.Min.X)
+		lw, _ := legendSize(pn.entries)
+		w = max(w, lw)
 	}
 	if w > 0 {
 		w += vg.Points(14)
 	}
 	return w
+}
+
+// legendColumns splits entries into columns of at most cols.
+func legendColumns(entries []legendEntry, cols int) [][]legendEntry {
+	rows := (len(entries) + cols - 1) / cols
+	var out [][]legendEntry
+	for i := 0; i < len(entries); i += rows {
+		out = append(out, entries[i:min(i+rows, len(entries))])
+	}
+	return out
+}
+
+// drawBelow draws a single panel with its legend under it, in two
+// columns: the data area keeps the figure's width (a percentile axis of a
+// million samples needs it).
+func drawBelow(c draw.Canvas, pn *panel) layout {
+	cols := legendColumns(pn.entries, 2)
+	var h vg.Length
+	for _, col := range cols {
+		_, ch := legendSize(col)
+		h = max(h, ch)
+	}
+	top := c
+	top.Min.Y += h + vg.Points(12)
+	lay := drawFigure(top, []*panel{{p: pn.p}})
+	data := lay.Data[0]
+	var union vg.Rectangle
+	x := data.Min.X
+	colW := (c.Max.X - data.Min.X) / vg.Length(len(cols))
+	for i, col := range cols {
+		l := newLegend(col)
+		lc := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: x + vg.Length(i)*colW, Y: c.Min.Y + vg.Points(5)},
+			Max: vg.Point{X: x + vg.Length(i+1)*colW, Y: c.Min.Y + vg.Points(5) + h},
+		}}
+		l.Draw(lc)
+		r := l.Rectangle(lc)
+		if i == 0 {
+			union = r
+		} else {
+			union.Min.X, union.Min.Y = min(union.Min.X, r.Min.X), min(union.Min.Y, r.Min.Y)
+			union.Max.X, union.Max.Y = max(union.Max.X, r.Max.X), max(union.Max.Y, r.Max.Y)
+		}
+	}
+	lay.Legend = []vg.Rectangle{union}
+	return lay
 }
 
 // layout is where a figure's parts went: per panel, the data area and the
@@ -177,9 +248,10 @@ func drawFigure(c draw.Canvas, panels []*panel) layout {
 			Max: vg.Point{X: c.Max.X, Y: data.Max.Y},
 		}}
 		var lr vg.Rectangle
-		if lw > 0 {
-			pn.legend.Draw(lc)
-			lr = pn.legend.Rectangle(lc)
+		if lw > 0 && len(pn.entries) > 0 {
+			l := newLegend(pn.entries)
+			l.Draw(lc)
+			lr = l.Rectangle(lc)
 		}
 		lay.Legend = append(lay.Legend, lr)
 	}
@@ -193,12 +265,18 @@ func saveFigure(path string, panels []*panel, w, h vg.Length) (layout, error) {
 	c := draw.New(img)
 	c.SetColor(color.White)
 	c.Fill(c.Rectangle.Path())
-	lay = drawFigure(c, panels)
+	figure := func(c draw.Canvas) layout {
+		if len(panels) == 1 && len(panels[0].entries) > 0 {
+			return drawBelow(c, panels[0])
+		}
+		return drawFigure(c, panels)
+	}
+	lay = figure(c)
 	if err := writeTo(path+".png", vgimg.PngCanvas{Canvas: img}.WriteTo); err != nil {
 		return lay, err
 	}
 	svg := vgsvg.New(w, h)
-	drawFigure(draw.New(svg), panels)
+	figure(draw.New(svg))
 	if err := writeTo(path+".svg", svg.WriteTo); err != nil {
 		return lay, err
 	}

@@ -426,7 +426,7 @@ func timeseriesPanels(r *results.Run, phases []phase) []*panel {
 	for _, pn := range panels {
 		pn.p.X.Min, pn.p.X.Max = 0, end
 		if len(phases) > 0 {
-			pn.legend.Add("HSS fault phase (shaded)", shadeThumb{})
+			pn.addEntry("HSS fault phase (shaded)", shadeThumb{})
 		}
 	}
 	return panels

@@ -181,7 +181,12 @@ func niceLogRange(a *plot.Axis) {
 type percentileTicks struct{}
 
 func (percentileTicks) Ticks(lo, hi float64) []plot.Tick {
+	// 0 % and 50 % are 0.3 decades apart: both labelled only while the
+	// axis spans four decades or less.
 	ts := []plot.Tick{{Value: 1, Label: "0%"}, {Value: 2, Label: "50%"}}
+	if hi > 1e4*(1+1e-9) {
+		ts[0].Label = ""
+	}
 	for nines := 1; ; nines++ {
 		x := math.Pow(10, float64(nines))
 		if x > hi*(1+1e-9) {
