@@ -168,16 +168,7 @@ func TestHostileDiameterPeers(t *testing.T) {
 	need(t, "go", "sh")
 	bin := build(t)
 	work := t.TempDir()
-	profile := filepath.Join(work, "p.yaml")
-	os.WriteFile(profile, []byte(`name: hostile
-ues: 50
-arrival: {shape: uniform, window: 1s}
-ue: {think_time: {dist: constant, value: 10ms}}
-hss: {mar_latency: {dist: constant, value: 5ms}, sar_latency: {dist: constant, value: 2ms}}
-scscf: {cdp_tc: 200ms}
-variants:
-  - {name: v, preset: kamailio-5.6}
-`), 0o644)
+	profile := fleetProfile(t, work, "hostile", 50, "200ms")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	hssAddr, sipAddr := freeAddr(t, "tcp"), freeAddr(t, "udp")

@@ -60,16 +60,7 @@ func endToEnd(t *testing.T, bin, transport string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	work := t.TempDir()
-	profile := filepath.Join(work, "p.yaml")
-	os.WriteFile(profile, []byte(`name: e2e
-ues: 30
-arrival: {shape: uniform, window: 1s}
-ue: {think_time: {dist: constant, value: 10ms}}
-hss: {mar_latency: {dist: constant, value: 5ms}, sar_latency: {dist: constant, value: 2ms}}
-scscf: {cdp_tc: 1s}
-variants:
-  - {name: v, preset: kamailio-5.6}
-`), 0o644)
+	profile := fleetProfile(t, work, "e2e", 30, "1s")
 	startHSS(t, ctx, bin, profile, "--listen", hssAddr, "--origin-host", "hss.ims.example.org")
 	sc := start(t, ctx, bin, "scscf", profile, "--listen", transport+":"+sipAddr, "--hss", hssAddr, "--log")
 	select {
@@ -251,4 +242,25 @@ func TestSIPpAKAAgainstRegstormSCSCF(t *testing.T) {
 	if !strings.Contains(sc.String(), "SAR_REPLY_ROUTE_EXECUTED 1") {
 		t.Fatalf("S-CSCF model log:\n%s", sc)
 	}
+}
+
+// fleetProfile writes a small profile for the live tests: ues UEs within
+// 1 s, 10 ms think time, a fast HSS, cdp's reconnect interval cdpTc,
+// one kamailio-5.6 variant.
+func fleetProfile(t *testing.T, dir, name string, ues int, cdpTc string) string {
+	t.Helper()
+	path := filepath.Join(dir, name+".yaml")
+	err := os.WriteFile(path, []byte(fmt.Sprintf(`name: %s
+ues: %d
+arrival: {shape: uniform, window: 1s}
+ue: {think_time: {dist: constant, value: 10ms}}
+hss: {mar_latency: {dist: constant, value: 5ms}, sar_latency: {dist: constant, value: 2ms}}
+scscf: {cdp_tc: %s}
+variants:
+  - {name: v, preset: kamailio-5.6}
+`, name, ues, cdpTc)), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
