@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/regstorm/regstorm/results"
@@ -203,10 +204,11 @@ func logXPanel(title, y string) *panel {
 }
 
 // outcomeHistogram is the registration latency of successes and of
-// failures (every final code but 2xx, and the UE's Timer F), each as a
-// share of all registrations, per variant.
+// failures by final code (every code but 2xx, and the UE's Timer F), each
+// as a share of all registrations, per variant. A run directory without
+// per-code histograms (older runs) shows the failures as one curve.
 func outcomeHistogram(r *results.Run) (*panel, error) {
-	pn := logXPanel("Registration latency: successes and failures", "share of registrations per bin (%)")
+	pn := logXPanel("Registration latency: successes, failures by final code", "share of registrations per bin (%)")
 	for i, name := range r.Variants() {
 		all, ok := r.Hists[name]["registration.all"], r.Hists[name]["registration.ok"]
 		if all == nil || all.TotalCount() == 0 {
@@ -224,19 +226,38 @@ func outcomeHistogram(r *results.Run) (*panel, error) {
 		if l != nil {
 			pn.add(name+": succeeded", l)
 		}
-		// Failures: the same colour, a darker shade and dotted, so the two
-		// outcomes of a variant read as a pair.
-		failed := r.Summary.Variants[i].Registrations.Failed
-		dash := []vg.Length{vg.Points(1.5), vg.Points(2)}
-		if i > 0 {
-			dash = []vg.Length{vg.Points(6), vg.Points(2), vg.Points(1.5), vg.Points(2)}
+		// Failures: the same colour, a darker shade and dotted, so the
+		// outcomes of a variant read as a group; one curve per final code.
+		dashes := [][]vg.Length{{vg.Points(1.5), vg.Points(2)}, {vg.Points(6), vg.Points(2), vg.Points(1.5), vg.Points(2)},
+			{vg.Points(4), vg.Points(4)}, {vg.Points(1), vg.Points(4)}}
+		var codes []string
+		for m := range r.Hists[name] {
+			if code, ok := strings.CutPrefix(m, results.CodeMetric); ok && !strings.HasPrefix(code, "2") {
+				codes = append(codes, code)
+			}
 		}
-		l, err = stepLine(failBins, total, darker(variantColor(i)), variantWidth(i), dash)
-		if err != nil {
-			return nil, err
+		sort.Strings(codes)
+		if len(codes) == 0 {
+			failed := r.Summary.Variants[i].Registrations.Failed
+			l, err = stepLine(failBins, total, darker(variantColor(i)), variantWidth(i), dashes[i%2])
+			if err != nil {
+				return nil, err
+			}
+			if l != nil {
+				pn.add(fmt.Sprintf("%s: failed (%s)", name, failedCodes(&r.Summary.Variants[i], failed)), l)
+			}
+			continue
 		}
-		if l != nil {
-			pn.add(fmt.Sprintf("%s: failed (%s)", name, failedCodes(&r.Summary.Variants[i], failed)), l)
+		for k, code := range codes {
+			bins := map[int]float64{}
+			logBins(bins, r.Hists[name][results.CodeMetric+code], 1)
+			l, err = stepLine(bins, total, darker(variantColor(i)), variantWidth(i), dashes[(k+i)%len(dashes)])
+			if err != nil {
+				return nil, err
+			}
+			if l != nil {
+				pn.add(fmt.Sprintf("%s: failed %s", name, strings.ReplaceAll(code, "_", " ")), l)
+			}
 		}
 	}
 	return pn, nil

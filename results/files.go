@@ -87,6 +87,11 @@ type SeriesRow struct {
 	P50MS, P90MS, P95MS, P99MS, MaxMS, OKP50MS, OKP99MS float64
 }
 
+// CodeMetric prefixes the metric of one final code's registration latency
+// ("registration.code-500", "registration.code-timer_f"); Run.Hists holds
+// one per code that occurred.
+const CodeMetric = "registration.code-"
+
 // HlogName is the file of one variant's metric.
 func HlogName(variant, metric string) string { return sanitize(variant) + "." + metric + ".hlog" }
 
@@ -142,6 +147,22 @@ func WriteRun(dir string, sum *Summary, names []string, cols []*Collector) error
 				return fmt.Errorf("results: writing histogram: %w", err)
 			}
 		}
+		// The registration latency of each final code (the report's
+		// histogram of failures by code), one interval spanning the run.
+		for slot, h := range c.procs[0].byCode {
+			if h == nil || h.TotalCount() == 0 {
+				continue
+			}
+			m := CodeMetric + slotKey(slot)
+			var b bytes.Buffer
+			comment := fmt.Sprintf("regstorm %s %s %s: values in microseconds, one interval spanning the run", sum.Profile, names[i], m)
+			if err := writeSingleIntervalLog(&b, h, end, comment); err != nil {
+				return fmt.Errorf("results: encoding %s %s: %w", names[i], m, err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, HlogName(names[i], m)), b.Bytes(), 0o644); err != nil {
+				return fmt.Errorf("results: writing histogram: %w", err)
+			}
+		}
 	}
 	return nil
 }
@@ -165,6 +186,15 @@ func LoadRun(dir string) (*Run, error) {
 			if isNotExist(err) {
 				continue
 			}
+			if err != nil {
+				return nil, err
+			}
+			r.Hists[v.Name][m] = h
+		}
+		codes, _ := filepath.Glob(filepath.Join(dir, HlogName(v.Name, CodeMetric+"*")))
+		for _, path := range codes { // sorted by Glob
+			m := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), sanitize(v.Name)+"."), ".hlog")
+			h, err := readHlog(path)
 			if err != nil {
 				return nil, err
 			}

@@ -37,6 +37,17 @@ const hlogFormatVersion = "1.3"
 // not hold every value of the total (values merged into the total alone,
 // as a live command may do), the whole run is one interval instead.
 func writeIntervalLog(w io.Writer, t *timeline, end time.Duration, comment string) error {
+	return writeLog(w, t, nil, end, comment)
+}
+
+// writeSingleIntervalLog writes one histogram as one interval spanning the
+// run (the latency of one final code, which has no per-second series).
+func writeSingleIntervalLog(w io.Writer, h *hdr.PackedHistogram, end time.Duration, comment string) error {
+	return writeLog(w, nil, h, end, comment)
+}
+
+// writeLog writes t's intervals, or single as one interval when t is nil.
+func writeLog(w io.Writer, t *timeline, single *hdr.PackedHistogram, end time.Duration, comment string) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "#%s\n", comment)
 	fmt.Fprintf(bw, "#[Histogram log format version %s]\n", hlogFormatVersion)
@@ -55,6 +66,12 @@ func writeIntervalLog(w io.Writer, t *timeline, end time.Duration, comment strin
 		}
 		fmt.Fprintf(bw, "%.3f,%.3f,%.3f,%s\n", start, length, maxMS, enc)
 		return nil
+	}
+	if t == nil {
+		if err := line(0, endS, single); err != nil {
+			return err
+		}
+		return bw.Flush()
 	}
 	if t.count() != t.perSecondCount() {
 		fmt.Fprintf(bw, "#no per-second measurements: one interval spans the run\n")

@@ -351,3 +351,33 @@ func TestHlogReadByHdrHistogramJS(t *testing.T) {
 		t.Fatal("unexpected variants")
 	}
 }
+
+// The run directory holds the registration latency of each final code
+// (registration.code-<code>.hlog, read back into Run.Hists): their counts
+// add up to every outcome's and match the summary's by_code counts, so the
+// report's histogram of failures by final code is complete.
+func TestCodeHistogramsInRunDirectory(t *testing.T) {
+	dir, sum := outage(t)
+	run, err := results.LoadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range sum.Variants {
+		var total int64
+		codes := 0
+		for m, h := range run.Hists[v.Name] {
+			code, ok := strings.CutPrefix(m, results.CodeMetric)
+			if !ok {
+				continue
+			}
+			codes++
+			total += h.TotalCount()
+			if want := v.LatencyMS.Registration.ByCode[code].Count; uint64(h.TotalCount()) != want {
+				t.Errorf("%s: code %s: %d values in the file, summary says %d", v.Name, code, h.TotalCount(), want)
+			}
+		}
+		if all := run.Hists[v.Name]["registration.all"].TotalCount(); codes < 2 || total != all {
+			t.Errorf("%s: %d code histograms with %d values, every outcome has %d", v.Name, codes, total, all)
+		}
+	}
+}
