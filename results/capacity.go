@@ -45,6 +45,18 @@ type Capacity struct {
 	Steps       []CapacityStep `json:"steps"`
 }
 
+// Bounded reports whether the search found the limit: some step missed it.
+// When every step passed, the capacity is a lower bound (the last step's
+// rate): the search should go higher (--steps, --step).
+func (c *Capacity) Bounded() bool {
+	for _, s := range c.Steps {
+		if !s.Pass {
+			return true
+		}
+	}
+	return false
+}
+
 // CountAbove counts the recorded values above d (µs histogram).
 func CountAbove(h *hdr.Histogram, d time.Duration) uint64 {
 	limit := d.Microseconds()
@@ -72,7 +84,11 @@ func (c *Capacity) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "%10.1f %10.1f %10.1f %10d %10d %8d %8d %10.3f%% %10.1f %10.1f  %s\n", s.Rate, s.OfferedPerS, s.AchievedPerS,
 			s.Attempted, s.Succeeded, s.Failed, s.Slow, 100*s.Inadequate, s.P99OKMS, s.P99AllMS, v)
 	}
-	fmt.Fprintf(&b, "design objective capacity: %.1f registrations/s\n", c.Capacity)
+	if c.Bounded() || len(c.Steps) == 0 {
+		fmt.Fprintf(&b, "design objective capacity: %.1f registrations/s\n", c.Capacity)
+	} else {
+		fmt.Fprintf(&b, "design objective capacity: at least %.1f registrations/s (every step passed; search higher with --steps or --step)\n", c.Capacity)
+	}
 	_, err := w.Write(b.Bytes())
 	return err
 }
