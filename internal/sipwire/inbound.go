@@ -315,9 +315,9 @@ func quotedText(s string) (ok, balanced bool) {
 	return true, !in
 }
 
-// splitList splits a header field value at the commas that separate list
-// elements (RFC 3261 §7.3.1), not those inside quoted strings or <...>.
-func splitList(s string) []string {
+// splitOutside splits s at sep where sep is outside quoted strings (and,
+// with angles, outside <...>), trimming SP and HTAB around each piece.
+func splitOutside(s string, sep byte, angles bool) []string {
 	var out []string
 	in, angle, start := false, false, 0
 	for i := 0; i < len(s); i++ {
@@ -326,11 +326,11 @@ func splitList(s string) []string {
 			i++
 		case c == '"':
 			in = !in
-		case !in && c == '<':
+		case angles && !in && c == '<':
 			angle = true
-		case !in && c == '>':
+		case angles && !in && c == '>':
 			angle = false
-		case !in && !angle && c == ',':
+		case !in && !angle && c == sep:
 			out = append(out, strings.Trim(s[start:i], " \t"))
 			start = i + 1
 		}
@@ -338,34 +338,25 @@ func splitList(s string) []string {
 	return append(out, strings.Trim(s[start:], " \t"))
 }
 
+// splitList splits a header field value at the commas that separate list
+// elements (RFC 3261 §7.3.1), not those inside quoted strings or <...>.
+func splitList(s string) []string { return splitOutside(s, ',', true) }
+
 // param is one ";name[=value]" of a header field or Via.
 type param struct{ name, value, raw string }
 
 // splitParams splits ";"-separated parameters (outside quoted strings);
 // EQUAL allows LWS on both sides (RFC 3261 §25.1 SWS "=" SWS).
 func splitParams(s string) []param {
-	var out []param
-	in, start := false, 0
-	add := func(raw string) {
-		raw = strings.Trim(raw, " \t")
+	raws := splitOutside(s, ';', false)
+	out := make([]param, 0, len(raws))
+	for _, raw := range raws {
 		p := param{raw: raw, name: raw}
 		if eq := strings.IndexByte(raw, '='); eq >= 0 {
 			p.name, p.value = strings.TrimRight(raw[:eq], " \t"), strings.TrimLeft(raw[eq+1:], " \t")
 		}
 		out = append(out, p)
 	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case in && c == '\\':
-			i++
-		case c == '"':
-			in = !in
-		case !in && c == ';':
-			add(s[start:i])
-			start = i + 1
-		}
-	}
-	add(s[start:])
 	return out
 }
 
